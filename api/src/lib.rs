@@ -1,1 +1,8 @@
+//! The content API: a GraphQL server over articles, people, meetings, quotes and sources.
+//! `main.rs` only parses the command line; everything else lives here so tests can drive it.
 
+pub mod db;
+pub mod error;
+pub mod service;
+
+pub use error::{AppError, AppResult};

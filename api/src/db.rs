@@ -1,0 +1,45 @@
+//! Connecting to the database: SQLite (the embedded default) or PostgreSQL, the same code.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// The database used when none is configured: a file beside the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
+
+/// Opens a pool on `url`. An in-memory SQLite database gets exactly one connection that
+/// lives as long as the pool (each connection to `:memory:` is its own empty database);
+/// a SQLite file is switched to WAL; foreign keys are on for every SQLite connection.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    let in_memory = url.starts_with("sqlite") && url.contains(":memory:");
+    if in_memory {
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(Duration::from_secs(365 * 24 * 3600))
+            .max_lifetime(Duration::from_secs(365 * 24 * 3600));
+    } else {
+        options.max_connections(16);
+    }
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+        if !in_memory {
+            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        }
+    }
+    Ok(db)
+}
+
+/// Opens a pool on `url` and brings the schema up to date.
+pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}

@@ -1,0 +1,75 @@
+//! One error type for the whole service: what the client sees (a code and a safe message)
+//! and what only the log sees (the cause).
+
+use sea_orm::DbErr;
+
+/// Every error a request can end in. The GraphQL layer turns each variant into
+/// `extensions.code`; causes of internal errors are logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The client named something that does not exist (`NOT_FOUND`).
+    #[error("{0}")]
+    NotFound(String),
+    /// The client's input is wrong (`BAD_USER_INPUT`); `field` is the path of the input at fault.
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    /// The request conflicts with the stored state (`CONFLICT`).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request needs a token (`UNAUTHENTICATED`).
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The token may not do this (`FORBIDDEN`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The database cannot be reached right now (`SERVICE_UNAVAILABLE`).
+    #[error("the database is not available; try again later")]
+    Unavailable(#[source] DbErr),
+    /// Anything else (`INTERNAL_SERVER_ERROR`); the cause is logged, the client gets a generic message.
+    #[error("internal server error")]
+    Internal(String),
+}
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error about the input field at `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The client-facing code, as API.md lists them.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Validation { .. } => "BAD_USER_INPUT",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::Unauthenticated => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// Writes the cause of a server-side error to the log; client errors are not logged.
+    pub fn log(&self) {
+        match self {
+            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            AppError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            _ => {}
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(error: DbErr) -> Self {
+        match error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => AppError::Unavailable(error),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Shorthand for service results.
+pub type AppResult<T> = Result<T, AppError>;

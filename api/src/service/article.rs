@@ -1,0 +1,130 @@
+//! Article queries: look-ups, the article list, and articles as children of people,
+//! meetings, sources and tags — always within the caller's visibility.
+
+use std::collections::HashMap;
+
+use entity::{article, article_meeting, article_person, article_tag, ArticleStatus};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+
+use super::order::{article_ordering, ArticleOrder};
+use super::page::{self, Page, PageRequest};
+use super::{column, Visibility};
+use crate::AppResult;
+
+/// The articles the caller may see.
+pub fn visible(visibility: Visibility) -> Select<article::Entity> {
+    let select = article::Entity::find();
+    match visibility {
+        Visibility::Published => select.filter(article::Column::Status.eq(ArticleStatus::Published)),
+        Visibility::All => select,
+    }
+}
+
+/// Visible articles by id; unknown or hidden ids are absent from the map.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, article::Model>> {
+    let rows = visible(visibility)
+        .filter(article::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+}
+
+/// A visible article by slug.
+pub async fn by_slug(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    slug: &str,
+) -> AppResult<Option<article::Model>> {
+    Ok(visible(visibility)
+        .filter(article::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// A page of all visible articles.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    order: &[ArticleOrder],
+    request: &PageRequest,
+) -> AppResult<Page<article::Model>> {
+    page::fetch_page(db, visible(visibility), &article_ordering(order), request).await
+}
+
+/// How many visible articles there are.
+pub async fn count(db: &impl ConnectionTrait, visibility: Visibility) -> AppResult<u64> {
+    page::count(db, visible(visibility)).await
+}
+
+/// Whose articles a nested list holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArticleParent {
+    /// Articles that mention the person.
+    Person,
+    /// Articles that report on the meeting.
+    Meeting,
+    /// Articles the source published.
+    Source,
+    /// Articles that carry the tag.
+    Tag,
+}
+
+/// The visible articles joined to their parent, and the expression naming the parent.
+fn of_parent(visibility: Visibility, parent: ArticleParent) -> (Select<article::Entity>, Expr) {
+    let articles = visible(visibility);
+    let id = column(article::Column::Id);
+    match parent {
+        ArticleParent::Person => (
+            page::join_link(articles, article_person::Entity, column(article_person::Column::ArticleId), id),
+            column(article_person::Column::PersonId),
+        ),
+        ArticleParent::Meeting => (
+            page::join_link(articles, article_meeting::Entity, column(article_meeting::Column::ArticleId), id),
+            column(article_meeting::Column::MeetingId),
+        ),
+        ArticleParent::Tag => (
+            page::join_link(articles, article_tag::Entity, column(article_tag::Column::ArticleId), id),
+            column(article_tag::Column::TagId),
+        ),
+        ArticleParent::Source => (articles, column(article::Column::SourceId)),
+    }
+}
+
+/// One page of articles per parent, in one statement.
+pub async fn pages_of(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    parent: ArticleParent,
+    parents: &[i64],
+    order: &[ArticleOrder],
+    request: &PageRequest,
+) -> AppResult<HashMap<i64, Page<article::Model>>> {
+    let (select, parent_expr) = of_parent(visibility, parent);
+    page::fetch_pages_per_parent(
+        db,
+        select,
+        parent_expr,
+        parents,
+        &article_ordering(order),
+        request,
+        page::read_model::<article::Model>,
+        |model| model,
+    )
+    .await
+}
+
+/// How many visible articles each parent has, in one statement.
+pub async fn counts_of(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    parent: ArticleParent,
+    parents: &[i64],
+) -> AppResult<HashMap<i64, u64>> {
+    let (select, parent_expr) = of_parent(visibility, parent);
+    page::count_per_parent(db, select, parent_expr, parents).await
+}

@@ -1,0 +1,66 @@
+//! Look-ups shared by every entity that is always visible (people, meetings, sources, tags):
+//! by ids in one statement, by slug, a page of all of them, and their count.
+
+use std::collections::HashMap;
+
+use entity::{meeting, person, source, tag};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
+
+use super::page::{self, Ordering, Page, PageRequest};
+use crate::AppResult;
+
+/// An entity with an `id` and a unique `slug`.
+pub trait Keyed: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn slug_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> i64;
+}
+
+macro_rules! keyed {
+    ($($module:ident),*) => {$(
+        impl Keyed for $module::Entity {
+            fn id_column() -> $module::Column {
+                $module::Column::Id
+            }
+            fn slug_column() -> $module::Column {
+                $module::Column::Slug
+            }
+            fn id_of(model: &$module::Model) -> i64 {
+                model.id
+            }
+        }
+    )*};
+}
+
+keyed!(person, meeting, source, tag);
+
+/// Rows by id; unknown ids are absent from the map.
+pub async fn by_ids<E: Keyed>(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, E::Model>> {
+    let rows = E::find()
+        .filter(E::id_column().is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
+}
+
+/// A row by slug.
+pub async fn by_slug<E: Keyed>(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<E::Model>> {
+    Ok(E::find().filter(E::slug_column().eq(slug)).one(db).await?)
+}
+
+/// A page of all rows.
+pub async fn list<E: Keyed>(
+    db: &impl ConnectionTrait,
+    ordering: &Ordering<E::Column>,
+    request: &PageRequest,
+) -> AppResult<Page<E::Model>>
+where
+    E::Model: ModelTrait<Entity = E>,
+{
+    page::fetch_page(db, E::find(), ordering, request).await
+}
+
+/// How many rows there are.
+pub async fn count<E: Keyed>(db: &impl ConnectionTrait) -> AppResult<u64> {
+    page::count(db, E::find()).await
+}

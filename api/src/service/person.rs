@@ -1,0 +1,121 @@
+//! People queries beyond the shared look-ups: aliases, positions, the people an article
+//! mentions, and the participants of meetings.
+
+use std::collections::HashMap;
+
+use entity::{article_person, meeting_participant, person, person_alias, position, ParticipantRole};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
+
+use super::order::{person_ordering, PersonOrder};
+use super::page::{self, Page, PageRequest, PARENT_COLUMN};
+use super::column;
+use crate::AppResult;
+
+/// Each person's aliases, in the order given.
+pub async fn aliases_of(db: &impl ConnectionTrait, people: &[i64]) -> AppResult<HashMap<i64, Vec<String>>> {
+    let rows = person_alias::Entity::find()
+        .filter(person_alias::Column::PersonId.is_in(people.iter().copied()))
+        .order_by_asc(person_alias::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.person_id).or_default().push(row.alias);
+    }
+    Ok(grouped)
+}
+
+/// Each person's positions, in the order given.
+pub async fn positions_of(db: &impl ConnectionTrait, people: &[i64]) -> AppResult<HashMap<i64, Vec<position::Model>>> {
+    let rows = position::Entity::find()
+        .filter(position::Column::PersonId.is_in(people.iter().copied()))
+        .order_by_asc(position::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<position::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.person_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// People joined to the articles that mention them.
+fn mentioned() -> Select<person::Entity> {
+    page::join_link(
+        person::Entity::find(),
+        article_person::Entity,
+        column(article_person::Column::PersonId),
+        column(person::Column::Id),
+    )
+}
+
+/// One page of mentioned people per article, in one statement.
+pub async fn pages_of_articles(
+    db: &impl ConnectionTrait,
+    articles: &[i64],
+    order: &[PersonOrder],
+    request: &PageRequest,
+) -> AppResult<HashMap<i64, Page<person::Model>>> {
+    page::fetch_pages_per_parent(
+        db,
+        mentioned(),
+        column(article_person::Column::ArticleId),
+        articles,
+        &person_ordering(order),
+        request,
+        page::read_model::<person::Model>,
+        |model| model,
+    )
+    .await
+}
+
+/// How many people each article mentions, in one statement.
+pub async fn counts_of_articles(db: &impl ConnectionTrait, articles: &[i64]) -> AppResult<HashMap<i64, u64>> {
+    page::count_per_parent(db, mentioned(), column(article_person::Column::ArticleId), articles).await
+}
+
+/// A person in a meeting and the role they had.
+#[derive(Clone, Debug)]
+pub struct Participation {
+    pub role: ParticipantRole,
+    pub person: person::Model,
+}
+
+/// The column alias of a participant's role in joined queries.
+pub const ROLE_COLUMN: &str = "participant_role";
+
+/// Reads the role selected as [`ROLE_COLUMN`].
+pub fn read_role(row: &sea_orm::QueryResult) -> Result<ParticipantRole, sea_orm::DbErr> {
+    let role: String = row.try_get("", ROLE_COLUMN)?;
+    ParticipantRole::try_from_value(&role).map_err(|error| sea_orm::DbErr::Type(error.to_string()))
+}
+
+/// Each meeting's participants (only those with `role` when given), in the order given.
+pub async fn participants_of(
+    db: &impl ConnectionTrait,
+    meetings: &[i64],
+    role: Option<ParticipantRole>,
+) -> AppResult<HashMap<i64, Vec<Participation>>> {
+    let mut select = page::join_link(
+        person::Entity::find(),
+        meeting_participant::Entity,
+        column(meeting_participant::Column::PersonId),
+        column(person::Column::Id),
+    )
+    .filter(meeting_participant::Column::MeetingId.is_in(meetings.iter().copied()));
+    if let Some(role) = role {
+        select = select.filter(meeting_participant::Column::Role.eq(role));
+    }
+    let query = select
+        .expr_as(column(meeting_participant::Column::MeetingId), PARENT_COLUMN)
+        .expr_as(column(meeting_participant::Column::Role), ROLE_COLUMN)
+        .order_by_asc(meeting_participant::Column::Id)
+        .into_query();
+    page::fetch_grouped(db, query, |row| {
+        Ok(Participation {
+            role: read_role(row)?,
+            person: page::read_model(row)?,
+        })
+    })
+    .await
+}

@@ -1,0 +1,109 @@
+//! Quote queries: a quote is visible when its article is.
+
+use std::collections::HashMap;
+
+use entity::{article, quote, ArticleStatus};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+
+use super::order::quote_ordering;
+use super::page::{self, Page, PageRequest};
+use super::{column, Visibility};
+use crate::AppResult;
+
+/// The quotes the caller may see.
+pub fn visible(visibility: Visibility) -> Select<quote::Entity> {
+    match visibility {
+        Visibility::All => quote::Entity::find(),
+        Visibility::Published => page::join_link(
+            quote::Entity::find(),
+            article::Entity,
+            column(article::Column::Id),
+            column(quote::Column::ArticleId),
+        )
+        .filter(article::Column::Status.eq(ArticleStatus::Published)),
+    }
+}
+
+/// Visible quotes by id; unknown or hidden ids are absent from the map.
+pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i64]) -> AppResult<HashMap<i64, quote::Model>> {
+    let rows = visible(visibility)
+        .filter(quote::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+}
+
+/// A page of all visible quotes, newest first.
+pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, request: &PageRequest) -> AppResult<Page<quote::Model>> {
+    page::fetch_page(db, visible(visibility), &quote_ordering(), request).await
+}
+
+/// How many visible quotes there are.
+pub async fn count(db: &impl ConnectionTrait, visibility: Visibility) -> AppResult<u64> {
+    page::count(db, visible(visibility)).await
+}
+
+/// Each article's quotes, in article order (the articles are visible already).
+pub async fn of_articles(db: &impl ConnectionTrait, articles: &[i64]) -> AppResult<HashMap<i64, Vec<quote::Model>>> {
+    let rows = quote::Entity::find()
+        .filter(quote::Column::ArticleId.is_in(articles.iter().copied()))
+        .order_by_asc(quote::Column::ArticleId)
+        .order_by_asc(quote::Column::Position)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<quote::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.article_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Each meeting's visible quotes, by article and then in article order.
+pub async fn of_meetings(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    meetings: &[i64],
+) -> AppResult<HashMap<i64, Vec<quote::Model>>> {
+    let rows = visible(visibility)
+        .filter(quote::Column::MeetingId.is_in(meetings.iter().copied()))
+        .order_by_asc(quote::Column::ArticleId)
+        .order_by_asc(quote::Column::Position)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<quote::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(meeting) = row.meeting_id {
+            grouped.entry(meeting).or_default().push(row);
+        }
+    }
+    Ok(grouped)
+}
+
+/// One page of visible quotes per person, newest first, in one statement.
+pub async fn pages_of_people(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    people: &[i64],
+    request: &PageRequest,
+) -> AppResult<HashMap<i64, Page<quote::Model>>> {
+    page::fetch_pages_per_parent(
+        db,
+        visible(visibility),
+        column(quote::Column::PersonId),
+        people,
+        &quote_ordering(),
+        request,
+        page::read_model::<quote::Model>,
+        |model| model,
+    )
+    .await
+}
+
+/// How many visible quotes each person has, in one statement.
+pub async fn counts_of_people(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    people: &[i64],
+) -> AppResult<HashMap<i64, u64>> {
+    page::count_per_parent(db, visible(visibility), column(quote::Column::PersonId), people).await
+}
