@@ -1,1 +1,18 @@
-fn main() {}
+//! `content-api`: parses the command line and hands off to the library.
+
+use clap::Parser;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
+
+fn main() -> anyhow::Result<()> {
+    let filter: Targets = std::env::var("CONTENT_API_LOG")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+    let cli = content_api::cli::Cli::parse();
+    actix_web::rt::System::new().block_on(content_api::cli::run(cli))
+}

@@ -496,3 +496,13 @@ pub fn join_link<E: EntityTrait>(
     QueryTrait::query(&mut select).inner_join(link, child_column.eq(child_id));
     select
 }
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            edges: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The `Article` type: a thin wrapper over the stored row; relations load through the
+//! request's DataLoader.
+
+use async_graphql::{Context, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::article;
+
+use super::connection::{connection, page_request};
+use super::context::loader;
+use super::count::Total;
+use super::enums::ArticleStatus;
+use super::error::GqlResult;
+use super::id::{encode, NodeKind};
+use super::loaders::{ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById, TagsOfArticle};
+use super::{Meeting, PersonConnection, Quote, Source, Tag};
+
+/// A piece of content: news, a briefing, a commentary.
+#[derive(Clone)]
+pub struct Article(pub article::Model);
+
+connection!(ArticleConnection, ArticleEdge, Article, article::Model, "articles");
+
+#[Object]
+impl Article {
+    /// The global ID.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeKind::Article, self.0.id)
+    }
+    /// The URL name, unique among articles.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// The headline.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// A short summary.
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+    /// The full text.
+    async fn body(&self) -> Option<&str> {
+        self.0.body.as_deref()
+    }
+    /// BCP 47 language tag ("en", "zh").
+    async fn language(&self) -> &str {
+        &self.0.language
+    }
+    /// Where the article is in its life.
+    async fn status(&self) -> ArticleStatus {
+        self.0.status.into()
+    }
+    /// Whether the article is featured.
+    async fn featured(&self) -> bool {
+        self.0.featured
+    }
+    /// When it was published (UTC).
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    /// When it was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Grows by one on every update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Who published it.
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        let Some(source) = self.0.source_id else { return Ok(None) };
+        Ok(loader(ctx)?.load_one(SourceById(source)).await.gql()?.map(Source))
+    }
+    /// Its tags.
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
+        let tags = loader(ctx)?.load_one(TagsOfArticle(self.0.id)).await.gql()?;
+        Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
+    }
+    /// People the article mentions.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<PersonConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let key = PeopleOfArticle { article: self.0.id, page };
+        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_else(Default::default);
+        let total = Total::Child(ChildList::PeopleOfArticle, self.0.id);
+        Ok(PersonConnection { page, total })
+    }
+    /// Meetings the article reports on.
+    async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
+        let meetings = loader(ctx)?.load_one(MeetingsOfArticle(self.0.id)).await.gql()?;
+        Ok(meetings.unwrap_or_default().into_iter().map(Meeting).collect())
+    }
+    /// What people said, in the order the article reports it.
+    async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
+        let quotes = loader(ctx)?.load_one(QuotesOfArticle(self.0.id)).await.gql()?;
+        Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
+    }
+}

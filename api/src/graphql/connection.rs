@@ -1,0 +1,96 @@
+//! Relay connections: `PageInfo`, the page arguments, and one macro that writes the
+//! `XConnection`/`XEdge` pair of every list with the contract's fields.
+
+use async_graphql::SimpleObject;
+
+use crate::service::page::{Page, PageRequest};
+use crate::AppResult;
+
+/// Where a page sits in its list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// Whether rows follow this page.
+    pub has_next_page: bool,
+    /// Whether rows precede this page.
+    pub has_previous_page: bool,
+    /// The cursor of the first row of the page.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last row of the page.
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// The page info of a service page.
+    pub fn of<T>(page: &Page<T>) -> PageInfo {
+        PageInfo {
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            start_cursor: page.edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: page.edges.last().map(|edge| edge.cursor.clone()),
+        }
+    }
+}
+
+/// Validates `first`/`after`/`last`/`before` (default 20 rows, at most 100).
+pub fn page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> AppResult<PageRequest> {
+    PageRequest::new(first, after, last, before)
+}
+
+/// Writes a connection type and its edge type. The connection holds a service page of
+/// `$model`s, wraps each in `$node`, and answers `totalCount` only when asked, through
+/// [`crate::graphql::count::Total`].
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ident, $model:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        pub struct $connection {
+            pub page: $crate::service::page::Page<$model>,
+            pub total: $crate::graphql::count::Total,
+        }
+
+        #[async_graphql::Object]
+        impl $connection {
+            /// The rows of this page, each with its cursor.
+            async fn edges(&self) -> Vec<$edge> {
+                self.page
+                    .edges
+                    .iter()
+                    .map(|edge| $edge {
+                        cursor: edge.cursor.clone(),
+                        node: $node(edge.node.clone()),
+                    })
+                    .collect()
+            }
+
+            /// The rows of this page.
+            async fn nodes(&self) -> Vec<$node> {
+                self.page.edges.iter().map(|edge| $node(edge.node.clone())).collect()
+            }
+
+            /// Where this page sits in the list.
+            async fn page_info(&self) -> $crate::graphql::connection::PageInfo {
+                $crate::graphql::connection::PageInfo::of(&self.page)
+            }
+
+            /// How many rows the whole list has (counted only when asked for).
+            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+                self.total.resolve(ctx).await
+            }
+        }
+
+        #[doc = concat!("One of ", $what, " and its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Where this row sits, for `after` and `before`.
+            pub cursor: String,
+            /// The row.
+            pub node: $node,
+        }
+    };
+}
+
+pub(crate) use connection;

@@ -1,0 +1,43 @@
+//! What each request carries into the resolvers: the database, the caller's visibility and
+//! the request's DataLoader.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Result};
+use sea_orm::DatabaseConnection;
+
+use super::loaders::ContentLoader;
+use crate::service::Visibility;
+use crate::AppError;
+
+/// The per-request data resolvers read.
+pub struct RequestContext {
+    pub db: DatabaseConnection,
+    pub visibility: Visibility,
+}
+
+/// The data one request runs with: its context and a fresh DataLoader (nothing is cached
+/// across requests, so visibility never leaks from one caller to another).
+pub fn request_data(db: DatabaseConnection, visibility: Visibility) -> (RequestContext, DataLoader<ContentLoader>) {
+    let loader = DataLoader::new(
+        ContentLoader {
+            db: db.clone(),
+            visibility,
+        },
+        tokio::spawn,
+    );
+    (RequestContext { db, visibility }, loader)
+}
+
+fn missing() -> async_graphql::Error {
+    super::error::client_error(&AppError::Internal("request data missing from the GraphQL context".to_owned()))
+}
+
+/// The request's context.
+pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+    ctx.data::<RequestContext>().map_err(|_| missing())
+}
+
+/// The request's DataLoader.
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<ContentLoader>> {
+    ctx.data::<DataLoader<ContentLoader>>().map_err(|_| missing())
+}

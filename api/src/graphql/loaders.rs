@@ -1,0 +1,261 @@
+//! The request's DataLoader: every relation field loads through it, so a level of a query
+//! costs one statement however many parents it has. One key type per relation; page keys
+//! carry their arguments, and the keys of one batch that share arguments share a statement.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entity::{article, meeting, person, position, quote, source, tag, ParticipantRole};
+use sea_orm::DatabaseConnection;
+
+use crate::service::article::ArticleParent;
+use crate::service::meeting::Attendance;
+use crate::service::order::{ArticleOrder, MeetingOrder, PersonOrder};
+use crate::service::page::{Page, PageRequest};
+use crate::service::person::Participation;
+use crate::service::{self, lookup, Visibility};
+use crate::AppError;
+
+/// Loads for one request, with that request's visibility.
+pub struct ContentLoader {
+    pub db: DatabaseConnection,
+    pub visibility: Visibility,
+}
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
+
+/// Re-keys a map by parent id into a map by key.
+fn by_key<K: Clone + Eq + Hash, V>(keys: &[K], id: impl Fn(&K) -> i64, mut found: HashMap<i64, V>) -> HashMap<K, V> {
+    keys.iter()
+        .filter_map(|key| found.remove(&id(key)).map(|value| (key.clone(), value)))
+        .collect()
+}
+
+/// Splits keys into groups that share every argument but the parent id.
+fn groups<K, G: Eq + Hash>(keys: &[K], group: impl Fn(&K) -> G) -> HashMap<G, Vec<&K>> {
+    let mut groups: HashMap<G, Vec<&K>> = HashMap::new();
+    for key in keys {
+        groups.entry(group(key)).or_default().push(key);
+    }
+    groups
+}
+
+fn ids<K>(keys: &[K], id: impl Fn(&K) -> i64) -> Vec<i64> {
+    let mut ids: Vec<i64> = keys.iter().map(id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+macro_rules! load_by_id {
+    ($key:ident, $value:ty, $what:literal, |$loader:ident, $ids:ident| $load:expr) => {
+        #[doc = concat!("The ", $what, " with this id.")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64);
+
+        impl Loader<$key> for ContentLoader {
+            type Value = $value;
+            type Error = Arc<AppError>;
+
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
+                let $loader = self;
+                let $ids = ids(keys, |key| key.0);
+                let found = $load.await?;
+                Ok(by_key(keys, |key| key.0, found))
+            }
+        }
+    };
+}
+
+load_by_id!(ArticleById, article::Model, "visible article", |this, ids| {
+    service::article::by_ids(&this.db, this.visibility, &ids)
+});
+load_by_id!(PersonById, person::Model, "person", |this, ids| {
+    lookup::by_ids::<person::Entity>(&this.db, &ids)
+});
+load_by_id!(MeetingById, meeting::Model, "meeting", |this, ids| {
+    lookup::by_ids::<meeting::Entity>(&this.db, &ids)
+});
+load_by_id!(SourceById, source::Model, "source", |this, ids| {
+    lookup::by_ids::<source::Entity>(&this.db, &ids)
+});
+load_by_id!(TagById, tag::Model, "tag", |this, ids| lookup::by_ids::<tag::Entity>(&this.db, &ids));
+load_by_id!(QuoteById, quote::Model, "visible quote", |this, ids| {
+    service::quote::by_ids(&this.db, this.visibility, &ids)
+});
+load_by_id!(TagsOfArticle, Vec<tag::Model>, "tags of the article", |this, ids| {
+    service::tag::of_articles(&this.db, &ids)
+});
+load_by_id!(MeetingsOfArticle, Vec<meeting::Model>, "meetings the article reports on", |this, ids| {
+    service::meeting::of_articles(&this.db, &ids)
+});
+load_by_id!(QuotesOfArticle, Vec<quote::Model>, "quotes of the article", |this, ids| {
+    service::quote::of_articles(&this.db, &ids)
+});
+load_by_id!(QuotesOfMeeting, Vec<quote::Model>, "visible quotes of the meeting", |this, ids| {
+    service::quote::of_meetings(&this.db, this.visibility, &ids)
+});
+load_by_id!(AliasesOfPerson, Vec<String>, "aliases of the person", |this, ids| {
+    service::person::aliases_of(&this.db, &ids)
+});
+load_by_id!(PositionsOfPerson, Vec<position::Model>, "positions of the person", |this, ids| {
+    service::person::positions_of(&this.db, &ids)
+});
+
+/// The participants of a meeting, only those in `role` when given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParticipantsOfMeeting {
+    pub meeting: i64,
+    pub role: Option<ParticipantRole>,
+}
+
+impl Loader<ParticipantsOfMeeting> for ContentLoader {
+    type Value = Vec<Participation>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[ParticipantsOfMeeting]) -> LoadResult<ParticipantsOfMeeting, Self::Value> {
+        let mut loaded = HashMap::new();
+        for (role, group) in groups(keys, |key| key.role) {
+            let meetings = ids(&group, |key| key.meeting);
+            let found = service::person::participants_of(&self.db, &meetings, role).await?;
+            loaded.extend(by_key(&group, |key| key.meeting, found).into_iter().map(|(k, v)| (*k, v)));
+        }
+        Ok(loaded)
+    }
+}
+
+/// A page of the visible articles of a person, meeting, source or tag.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ArticlesOf {
+    pub parent: ArticleParent,
+    pub id: i64,
+    pub order: Vec<ArticleOrder>,
+    pub page: PageRequest,
+}
+
+impl Loader<ArticlesOf> for ContentLoader {
+    type Value = Page<article::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[ArticlesOf]) -> LoadResult<ArticlesOf, Self::Value> {
+        let mut loaded = HashMap::new();
+        for ((parent, order, page), group) in groups(keys, |key| (key.parent, key.order.clone(), key.page.clone())) {
+            let parents = ids(&group, |key| key.id);
+            let found = service::article::pages_of(&self.db, self.visibility, parent, &parents, &order, &page).await?;
+            loaded.extend(by_key(&group, |key| key.id, found).into_iter().map(|(k, v)| (k.clone(), v)));
+        }
+        Ok(loaded)
+    }
+}
+
+/// A page of the people an article mentions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PeopleOfArticle {
+    pub article: i64,
+    pub page: PageRequest,
+}
+
+impl Loader<PeopleOfArticle> for ContentLoader {
+    type Value = Page<person::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[PeopleOfArticle]) -> LoadResult<PeopleOfArticle, Self::Value> {
+        let mut loaded = HashMap::new();
+        for (page, group) in groups(keys, |key| key.page.clone()) {
+            let parents = ids(&group, |key| key.article);
+            let found = service::person::pages_of_articles(&self.db, &parents, &[PersonOrder::NameAsc], &page).await?;
+            loaded.extend(by_key(&group, |key| key.article, found).into_iter().map(|(k, v)| (k.clone(), v)));
+        }
+        Ok(loaded)
+    }
+}
+
+/// A page of the meetings a person took part in (in `role`, when given).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MeetingsOfPerson {
+    pub person: i64,
+    pub role: Option<ParticipantRole>,
+    pub order: Vec<MeetingOrder>,
+    pub page: PageRequest,
+}
+
+impl Loader<MeetingsOfPerson> for ContentLoader {
+    type Value = Page<Attendance>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[MeetingsOfPerson]) -> LoadResult<MeetingsOfPerson, Self::Value> {
+        let mut loaded = HashMap::new();
+        for ((role, order, page), group) in groups(keys, |key| (key.role, key.order.clone(), key.page.clone())) {
+            let parents = ids(&group, |key| key.person);
+            let found = service::meeting::pages_of_people(&self.db, &parents, role, &order, &page).await?;
+            loaded.extend(by_key(&group, |key| key.person, found).into_iter().map(|(k, v)| (k.clone(), v)));
+        }
+        Ok(loaded)
+    }
+}
+
+/// A page of a person's visible quotes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QuotesOfPerson {
+    pub person: i64,
+    pub page: PageRequest,
+}
+
+impl Loader<QuotesOfPerson> for ContentLoader {
+    type Value = Page<quote::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[QuotesOfPerson]) -> LoadResult<QuotesOfPerson, Self::Value> {
+        let mut loaded = HashMap::new();
+        for (page, group) in groups(keys, |key| key.page.clone()) {
+            let parents = ids(&group, |key| key.person);
+            let found = service::quote::pages_of_people(&self.db, self.visibility, &parents, &page).await?;
+            loaded.extend(by_key(&group, |key| key.person, found).into_iter().map(|(k, v)| (k.clone(), v)));
+        }
+        Ok(loaded)
+    }
+}
+
+/// A nested list whose length can be asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildList {
+    Articles(ArticleParent),
+    PeopleOfArticle,
+    MeetingsOfPerson(Option<ParticipantRole>),
+    QuotesOfPerson,
+}
+
+/// The length of a parent's nested list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CountOf {
+    pub list: ChildList,
+    pub parent: i64,
+}
+
+impl Loader<CountOf> for ContentLoader {
+    type Value = u64;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[CountOf]) -> LoadResult<CountOf, u64> {
+        let mut loaded = HashMap::new();
+        for (list, group) in groups(keys, |key| key.list) {
+            let parents = ids(&group, |key| key.parent);
+            let found = match list {
+                ChildList::Articles(parent) => {
+                    service::article::counts_of(&self.db, self.visibility, parent, &parents).await?
+                }
+                ChildList::PeopleOfArticle => service::person::counts_of_articles(&self.db, &parents).await?,
+                ChildList::MeetingsOfPerson(role) => {
+                    service::meeting::counts_of_people(&self.db, &parents, role).await?
+                }
+                ChildList::QuotesOfPerson => {
+                    service::quote::counts_of_people(&self.db, self.visibility, &parents).await?
+                }
+            };
+            loaded.extend(by_key(&group, |key| key.parent, found).into_iter().map(|(k, v)| (*k, v)));
+        }
+        Ok(loaded)
+    }
+}

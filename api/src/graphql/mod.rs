@@ -1,0 +1,42 @@
+//! The GraphQL schema: one module per type with thin resolvers over the service layer,
+//! connections, DataLoaders and the request context.
+
+mod article;
+mod connection;
+pub mod context;
+mod count;
+mod enums;
+pub mod error;
+mod id;
+mod loaders;
+mod meeting;
+mod node;
+mod person;
+mod query;
+mod quote;
+mod scalar;
+mod source;
+mod tag;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+pub use article::{Article, ArticleConnection};
+pub use meeting::{Meeting, MeetingConnection};
+pub use person::{Person, PersonConnection};
+pub use query::Query;
+pub use quote::{Quote, QuoteConnection};
+pub use source::{Source, SourceConnection};
+pub use tag::{Tag, TagConnection};
+
+/// The schema type the server executes.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema once; requests add their own context (see [`context::request_data`]).
+pub fn build_schema() -> AppSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription).finish()
+}
+
+/// The SDL of the schema, as `content-api schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    build_schema().sdl()
+}

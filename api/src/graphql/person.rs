@@ -1,0 +1,198 @@
+//! The `Person` and `Position` types, and the person's meetings with the role on each edge.
+
+use async_graphql::{Context, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::{person, position};
+
+use super::connection::{connection, page_request, PageInfo};
+use super::context::loader;
+use super::count::Total;
+use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
+use super::error::GqlResult;
+use super::id::{encode, NodeKind};
+use super::loaders::{AliasesOfPerson, ArticlesOf, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson};
+use super::scalar::Date;
+use super::{ArticleConnection, Meeting, QuoteConnection};
+use crate::service::article::ArticleParent;
+use crate::service::meeting::Attendance;
+use crate::service::page::Page;
+
+/// Someone articles mention and meetings gather.
+#[derive(Clone)]
+pub struct Person(pub person::Model);
+
+connection!(PersonConnection, PersonEdge, Person, person::Model, "people");
+
+#[Object]
+impl Person {
+    /// The global ID.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeKind::Person, self.0.id)
+    }
+    /// The URL name, unique among people.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// The name in English.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The name in the person's own script ("习近平").
+    async fn native_name(&self) -> Option<&str> {
+        self.0.native_name.as_deref()
+    }
+    /// Other spellings used to recognise mentions.
+    async fn aliases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let aliases = loader(ctx)?.load_one(AliasesOfPerson(self.0.id)).await.gql()?;
+        Ok(aliases.unwrap_or_default())
+    }
+    /// ISO 3166-1 alpha-2 country code.
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
+    /// A short biography.
+    async fn bio(&self) -> Option<&str> {
+        self.0.bio.as_deref()
+    }
+    /// Offices held, in the order given.
+    async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Position>> {
+        let positions = loader(ctx)?.load_one(PositionsOfPerson(self.0.id)).await.gql()?;
+        Ok(positions.unwrap_or_default().into_iter().map(Position).collect())
+    }
+    /// Meetings the person took part in; each edge carries the role.
+    #[allow(clippy::too_many_arguments)]
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only meetings where the person had this role.")] role: Option<ParticipantRole>,
+        #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
+    ) -> Result<PersonMeetingConnection> {
+        let role = role.map(Into::into);
+        let key = MeetingsOfPerson {
+            person: self.0.id,
+            role,
+            order: orders(order_by),
+            page: page_request(first, after, last, before).gql()?,
+        };
+        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let total = Total::Child(ChildList::MeetingsOfPerson(role), self.0.id);
+        Ok(PersonMeetingConnection { page, total })
+    }
+    /// Articles that mention the person.
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
+    ) -> Result<ArticleConnection> {
+        let key = ArticlesOf {
+            parent: ArticleParent::Person,
+            id: self.0.id,
+            order: orders(order_by),
+            page: page_request(first, after, last, before).gql()?,
+        };
+        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let total = Total::Child(ChildList::Articles(ArticleParent::Person), self.0.id);
+        Ok(ArticleConnection { page, total })
+    }
+    /// What the person said, newest first.
+    async fn quotes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<QuoteConnection> {
+        let key = QuotesOfPerson {
+            person: self.0.id,
+            page: page_request(first, after, last, before).gql()?,
+        };
+        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let total = Total::Child(ChildList::QuotesOfPerson, self.0.id);
+        Ok(QuoteConnection { page, total })
+    }
+    /// When the record was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// An office a person holds or held.
+pub struct Position(pub position::Model);
+
+#[Object]
+impl Position {
+    /// "Secretary of the National Security Council".
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// "Russian Federation".
+    async fn organization(&self) -> Option<&str> {
+        self.0.organization.as_deref()
+    }
+    /// When the person took the office.
+    async fn started_on(&self) -> Option<Date> {
+        self.0.started_on.map(Date)
+    }
+    /// When the person left it.
+    async fn ended_on(&self) -> Option<Date> {
+        self.0.ended_on.map(Date)
+    }
+}
+
+/// A page of the meetings a person took part in.
+pub struct PersonMeetingConnection {
+    pub page: Page<Attendance>,
+    pub total: Total,
+}
+
+#[Object]
+impl PersonMeetingConnection {
+    /// The meetings of this page, each with the person's role and its cursor.
+    async fn edges(&self) -> Vec<PersonMeetingEdge> {
+        self.page
+            .edges
+            .iter()
+            .map(|edge| PersonMeetingEdge {
+                cursor: edge.cursor.clone(),
+                role: edge.node.role.into(),
+                node: Meeting(edge.node.meeting.clone()),
+            })
+            .collect()
+    }
+    /// The meetings of this page.
+    async fn nodes(&self) -> Vec<Meeting> {
+        self.page.edges.iter().map(|edge| Meeting(edge.node.meeting.clone())).collect()
+    }
+    /// Where this page sits in the list.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo::of(&self.page)
+    }
+    /// How many meetings the whole list has (counted only when asked for).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        self.total.resolve(ctx).await
+    }
+}
+
+/// A meeting the person took part in, the role they had, and its cursor.
+#[derive(async_graphql::SimpleObject)]
+pub struct PersonMeetingEdge {
+    /// Where this row sits, for `after` and `before`.
+    pub cursor: String,
+    /// The person's role in the meeting.
+    pub role: ParticipantRole,
+    /// The meeting.
+    pub node: Meeting,
+}

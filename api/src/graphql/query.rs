@@ -1,0 +1,207 @@
+//! The read fields of `Query`: nodes, look-ups by id or slug, and the root lists.
+
+use async_graphql::{Context, Object, Result, ID};
+use entity::{meeting, person, source, tag};
+use futures_util::future::try_join_all;
+
+use super::connection::page_request;
+use super::context::{loader, request};
+use super::count::Total;
+use super::enums::{orders, ArticleOrder, MeetingOrder, PersonOrder, SourceOrder, TagOrder};
+use super::error::GqlResult;
+use super::id::{decode_as, NodeKind};
+use super::loaders::{ArticleById, MeetingById, PersonById, SourceById, TagById};
+use super::node::{load_node, Node};
+use super::{
+    Article, ArticleConnection, Meeting, MeetingConnection, Person, PersonConnection, QuoteConnection, Source,
+    SourceConnection, Tag, TagConnection,
+};
+use crate::service::order::{meeting_ordering, person_ordering, source_ordering, tag_ordering};
+use crate::service::{self, lookup};
+use crate::{AppError, AppResult};
+
+/// The most IDs one `nodes` call takes.
+const MAX_NODES: usize = 100;
+
+/// How a single record is asked for: by global ID or by slug, exactly one of them.
+enum Lookup {
+    Id(i64),
+    Slug(String),
+}
+
+fn lookup_of(id: Option<ID>, slug: Option<String>, kind: NodeKind) -> AppResult<Lookup> {
+    match (id, slug) {
+        (Some(id), None) => Ok(Lookup::Id(decode_as(&id, kind, "id")?)),
+        (None, Some(slug)) => Ok(Lookup::Slug(slug)),
+        (Some(_), Some(_)) => Err(AppError::validation("slug", "give `id` or `slug`, not both")),
+        (None, None) => Err(AppError::validation("id", "give `id` or `slug`")),
+    }
+}
+
+/// The entry points for reading.
+#[derive(Default)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Any record by its global ID; `null` when there is none.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        load_node(ctx, &id, "id").await
+    }
+
+    /// Records by global ID, in the order asked (at most 100); `null` for each unknown one.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(AppError::validation("ids", format!("at most {MAX_NODES} IDs at once"))).gql();
+        }
+        try_join_all(ids.iter().enumerate().map(|(i, id)| async move {
+            load_node(ctx, id, &format!("ids.{i}")).await
+        }))
+        .await
+    }
+
+    /// An article by global ID or slug; `null` when there is none.
+    async fn article(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Article>> {
+        let found = match lookup_of(id, slug, NodeKind::Article).gql()? {
+            Lookup::Id(id) => loader(ctx)?.load_one(ArticleById(id)).await.gql()?,
+            Lookup::Slug(slug) => {
+                let request = request(ctx)?;
+                service::article::by_slug(&request.db, request.visibility, &slug).await.gql()?
+            }
+        };
+        Ok(found.map(Article))
+    }
+
+    /// The articles, newest first unless `orderBy` says otherwise.
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
+    ) -> Result<ArticleConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let request = request(ctx)?;
+        let page = service::article::list(&request.db, request.visibility, &orders(order_by), &page)
+            .await
+            .gql()?;
+        Ok(ArticleConnection { page, total: Total::Articles })
+    }
+
+    /// A person by global ID or slug; `null` when there is none.
+    async fn person(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Person>> {
+        let found = match lookup_of(id, slug, NodeKind::Person).gql()? {
+            Lookup::Id(id) => loader(ctx)?.load_one(PersonById(id)).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<person::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+        };
+        Ok(found.map(Person))
+    }
+
+    /// The people, by name unless `orderBy` says otherwise.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<PersonOrder>>,
+    ) -> Result<PersonConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let ordering = person_ordering(&orders(order_by));
+        let page = lookup::list::<person::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
+        Ok(PersonConnection { page, total: Total::People })
+    }
+
+    /// A meeting by global ID or slug; `null` when there is none.
+    async fn meeting(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Meeting>> {
+        let found = match lookup_of(id, slug, NodeKind::Meeting).gql()? {
+            Lookup::Id(id) => loader(ctx)?.load_one(MeetingById(id)).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<meeting::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+        };
+        Ok(found.map(Meeting))
+    }
+
+    /// The meetings, latest first unless `orderBy` says otherwise.
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
+    ) -> Result<MeetingConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let ordering = meeting_ordering(&orders(order_by));
+        let page = lookup::list::<meeting::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
+        Ok(MeetingConnection { page, total: Total::Meetings })
+    }
+
+    /// A source by global ID or slug; `null` when there is none.
+    async fn source(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Source>> {
+        let found = match lookup_of(id, slug, NodeKind::Source).gql()? {
+            Lookup::Id(id) => loader(ctx)?.load_one(SourceById(id)).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<source::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+        };
+        Ok(found.map(Source))
+    }
+
+    /// The sources, by name unless `orderBy` says otherwise.
+    async fn sources(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<SourceOrder>>,
+    ) -> Result<SourceConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let ordering = source_ordering(&orders(order_by));
+        let page = lookup::list::<source::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
+        Ok(SourceConnection { page, total: Total::Sources })
+    }
+
+    /// A tag by global ID or slug; `null` when there is none.
+    async fn tag(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Tag>> {
+        let found = match lookup_of(id, slug, NodeKind::Tag).gql()? {
+            Lookup::Id(id) => loader(ctx)?.load_one(TagById(id)).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<tag::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+        };
+        Ok(found.map(Tag))
+    }
+
+    /// The tags, by name unless `orderBy` says otherwise.
+    async fn tags(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<TagOrder>>,
+    ) -> Result<TagConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let ordering = tag_ordering(&orders(order_by));
+        let page = lookup::list::<tag::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
+        Ok(TagConnection { page, total: Total::Tags })
+    }
+
+    /// What people said, newest first.
+    async fn quotes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<QuoteConnection> {
+        let page = page_request(first, after, last, before).gql()?;
+        let request = request(ctx)?;
+        let page = service::quote::list(&request.db, request.visibility, &page).await.gql()?;
+        Ok(QuoteConnection { page, total: Total::Quotes })
+    }
+}

@@ -1,0 +1,53 @@
+//! The `Quote` type.
+
+use async_graphql::{Context, Object, Result, ID};
+use entity::quote;
+
+use super::connection::connection;
+use super::context::loader;
+use super::error::GqlResult;
+use super::id::{encode, NodeKind};
+use super::loaders::{ArticleById, MeetingById, PersonById};
+use super::{Article, Meeting, Person};
+use crate::AppError;
+
+/// What a person said, as an article reports it.
+#[derive(Clone)]
+pub struct Quote(pub quote::Model);
+
+connection!(QuoteConnection, QuoteEdge, Quote, quote::Model, "quotes");
+
+fn dangling(what: &str) -> async_graphql::Error {
+    super::error::client_error(&AppError::Internal(format!("quote refers to a missing {what}")))
+}
+
+#[Object]
+impl Quote {
+    /// The global ID.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeKind::Quote, self.0.id)
+    }
+    /// The words.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// How the article introduces them ("stressed", "said").
+    async fn verb(&self) -> Option<&str> {
+        self.0.verb.as_deref()
+    }
+    /// Who said it.
+    async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
+        let person = loader(ctx)?.load_one(PersonById(self.0.person_id)).await.gql()?;
+        person.map(Person).ok_or_else(|| dangling("person"))
+    }
+    /// The article that reports it.
+    async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
+        let article = loader(ctx)?.load_one(ArticleById(self.0.article_id)).await.gql()?;
+        article.map(Article).ok_or_else(|| dangling("article"))
+    }
+    /// The meeting where it was said.
+    async fn meeting(&self, ctx: &Context<'_>) -> Result<Option<Meeting>> {
+        let Some(meeting) = self.0.meeting_id else { return Ok(None) };
+        Ok(loader(ctx)?.load_one(MeetingById(meeting)).await.gql()?.map(Meeting))
+    }
+}

@@ -1,0 +1,77 @@
+//! The `Source` type.
+
+use async_graphql::{Context, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::source;
+
+use super::connection::{connection, page_request};
+use super::context::loader;
+use super::count::Total;
+use super::enums::{orders, ArticleOrder, SourceKind};
+use super::error::GqlResult;
+use super::id::{encode, NodeKind};
+use super::loaders::{ArticlesOf, ChildList};
+use super::ArticleConnection;
+use crate::service::article::ArticleParent;
+
+/// Who published an article: a ministry, an agency, a newspaper.
+#[derive(Clone)]
+pub struct Source(pub source::Model);
+
+connection!(SourceConnection, SourceEdge, Source, source::Model, "sources");
+
+#[Object]
+impl Source {
+    /// The global ID.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeKind::Source, self.0.id)
+    }
+    /// The URL name, unique among sources.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// "Consulate General of the PRC".
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What kind of publisher it is.
+    async fn kind(&self) -> SourceKind {
+        self.0.kind.into()
+    }
+    /// Its web address.
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+    /// A short description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// The articles it published.
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
+    ) -> Result<ArticleConnection> {
+        let key = ArticlesOf {
+            parent: ArticleParent::Source,
+            id: self.0.id,
+            order: orders(order_by),
+            page: page_request(first, after, last, before).gql()?,
+        };
+        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let total = Total::Child(ChildList::Articles(ArticleParent::Source), self.0.id);
+        Ok(ArticleConnection { page, total })
+    }
+    /// When the record was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record was last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

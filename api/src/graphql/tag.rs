@@ -1,0 +1,56 @@
+//! The `Tag` type.
+
+use async_graphql::{Context, Object, Result, ID};
+use entity::tag;
+
+use super::connection::{connection, page_request};
+use super::context::loader;
+use super::count::Total;
+use super::enums::{orders, ArticleOrder};
+use super::error::GqlResult;
+use super::id::{encode, NodeKind};
+use super::loaders::{ArticlesOf, ChildList};
+use super::ArticleConnection;
+use crate::service::article::ArticleParent;
+
+/// A label on articles; names may be Chinese ("精华精选").
+#[derive(Clone)]
+pub struct Tag(pub tag::Model);
+
+connection!(TagConnection, TagEdge, Tag, tag::Model, "tags");
+
+#[Object]
+impl Tag {
+    /// The global ID.
+    pub(crate) async fn id(&self) -> ID {
+        encode(NodeKind::Tag, self.0.id)
+    }
+    /// The URL name, unique among tags.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// The label.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The articles that carry the tag.
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
+    ) -> Result<ArticleConnection> {
+        let key = ArticlesOf {
+            parent: ArticleParent::Tag,
+            id: self.0.id,
+            order: orders(order_by),
+            page: page_request(first, after, last, before).gql()?,
+        };
+        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let total = Total::Child(ChildList::Articles(ArticleParent::Tag), self.0.id);
+        Ok(ArticleConnection { page, total })
+    }
+}

@@ -1,0 +1,91 @@
+//! Start-up: connect, migrate, load sample data when asked, build the schema once, bind
+//! (port 0 works) and serve until stopped.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::config::Config;
+use crate::graphql::build_schema;
+use crate::routes::{configure, AppState};
+use crate::service::import::{import_sample_data, ImportError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open or migrate the database: {0}")]
+    Database(#[from] DbErr),
+    #[error("cannot import the sample data: {0}")]
+    SampleData(#[from] ImportError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the configured database, migrates it and binds.
+    pub async fn build(config: &Config) -> Result<Application, StartupError> {
+        let db = crate::db::connect_and_migrate(&config.database.database_url).await?;
+        Application::build_with_database(config, db).await
+    }
+
+    /// Binds over an already connected and migrated database (tests hand theirs in).
+    pub async fn build_with_database(config: &Config, db: DatabaseConnection) -> Result<Application, StartupError> {
+        if config.sample_data {
+            let summary = import_sample_data(&db).await?;
+            tracing::info!(
+                created = summary.created,
+                updated = summary.updated,
+                unchanged = summary.unchanged,
+                "sample data imported"
+            );
+        }
+        let listener = TcpListener::bind(&config.bind).map_err(|source| StartupError::Bind {
+            address: config.bind.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|address| address.port()).unwrap_or(0);
+        let state = web::Data::new(AppState {
+            schema: build_schema(),
+            db,
+        });
+        let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure));
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartupError::Bind {
+                address: config.bind.clone(),
+                source,
+            })?
+            .run();
+        Ok(Application { port, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process is stopped (Ctrl-C or SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
