@@ -1,0 +1,135 @@
+//! Every relation, in both directions, on the seed content.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, GENERATED_ARTICLES};
+
+const MAIN: &str = "xi-jinping-meets-nikolai-patrushev";
+const MEETING: &str = "xi-jinping-nikolai-patrushev-2019-12-02";
+
+#[test]
+fn who_took_part_in_the_meeting_the_consulate_article_reports_on() {
+    let app = spawn_app();
+    let data = app.data(&format!(
+        "{{ article(slug: \"{MAIN}\") {{ source {{ name kind }} meetings {{ title heldOn location \
+           participants {{ role person {{ name nativeName }} }} }} }} }}"
+    ));
+    let article = &data["article"];
+    assert_eq!(article["source"], json!({"name": "Consulate General of the PRC", "kind": "GOVERNMENT"}));
+    let meeting = &article["meetings"][0];
+    assert_eq!(meeting["heldOn"], "2019-12-02");
+    assert_eq!(meeting["location"], "Great Hall of the People");
+    let participants: Vec<(String, String)> = meeting["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["role"].as_str().unwrap().to_owned(), p["person"]["name"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [
+        ("HOST", "Xi Jinping"),
+        ("GUEST", "Nikolai Patrushev"),
+        ("ATTENDEE", "Yang Jiechi"),
+        ("ATTENDEE", "Guo Shengkun"),
+        ("ATTENDEE", "Wang Yi"),
+    ];
+    assert_eq!(participants, expected.map(|(r, n)| (r.to_owned(), n.to_owned())).to_vec());
+    let hosts = app.data(&format!("{{ meeting(slug: \"{MEETING}\") {{ participants(role: HOST) {{ person {{ slug }} }} }} }}"));
+    assert_eq!(hosts["meeting"]["participants"], json!([{"person": {"slug": "xi-jinping"}}]));
+}
+
+#[test]
+fn article_relations_lead_to_sources_tags_people_meetings_and_quotes() {
+    let app = spawn_app();
+    let data = app.data(&format!(
+        "{{ article(slug: \"{MAIN}\") {{ tags {{ slug }} people {{ totalCount nodes {{ slug positions {{ title organization }} aliases }} }} \
+           quotes {{ verb text person {{ slug }} article {{ slug }} meeting {{ slug }} }} }} \
+           featured: article(slug: \"jin-canrong-featured\") {{ tags {{ name }} source {{ name }} people {{ nodes {{ nativeName }} }} }} }}"
+    ));
+    let article = &data["article"];
+    assert_eq!(article["tags"], json!([]));
+    assert_eq!(article["people"]["totalCount"], 6);
+    let people: Vec<&str> = article["people"]["nodes"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect();
+    assert_eq!(people, ["guo-shengkun", "nikolai-patrushev", "vladimir-putin", "wang-yi", "xi-jinping", "yang-jiechi"]);
+    let patrushev = &article["people"]["nodes"][1];
+    assert_eq!(patrushev["positions"][0]["title"], "Secretary of the National Security Council");
+    assert_eq!(patrushev["aliases"], json!(["Patrushev"]));
+    let quotes = article["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 5);
+    assert_eq!(quotes[0]["verb"], "pointed out");
+    assert_eq!(quotes[1]["verb"], "stressed");
+    assert_eq!(quotes[3]["person"]["slug"], "nikolai-patrushev");
+    for quote in quotes {
+        assert_eq!(quote["article"]["slug"], MAIN);
+        assert_eq!(quote["meeting"]["slug"], MEETING);
+    }
+    let featured = &data["featured"];
+    assert_eq!(featured["tags"], json!([{"name": "精华精选"}]));
+    assert!(featured["source"].is_null());
+    assert_eq!(featured["people"]["nodes"], json!([{"nativeName": "金灿荣"}]));
+}
+
+#[test]
+fn people_lead_to_their_meetings_articles_and_quotes() {
+    let app = spawn_app();
+    let data = app.data(
+        "{ person(slug: \"nikolai-patrushev\") { name nativeName country \
+             meetings { totalCount edges { role node { slug } } } \
+             articles { totalCount nodes { slug } } \
+             quotes { totalCount nodes { verb meeting { slug } } } } \
+           xi: person(slug: \"xi-jinping\") { meetings(role: HOST, first: 3, orderBy: [HELD_ON_ASC]) { totalCount edges { role node { heldOn } } } \
+             guest: meetings(role: GUEST) { totalCount } } }",
+    );
+    let person = &data["person"];
+    assert_eq!(person["nativeName"], "Николай Патрушев");
+    assert_eq!(person["meetings"]["totalCount"], 1);
+    assert_eq!(person["meetings"]["edges"][0], json!({"role": "GUEST", "node": {"slug": MEETING}}));
+    assert_eq!(person["articles"]["totalCount"], 1);
+    assert_eq!(person["articles"]["nodes"][0]["slug"], MAIN);
+    assert_eq!(person["quotes"]["totalCount"], 2);
+    assert_eq!(person["quotes"]["nodes"][0]["verb"], "said");
+    let xi = &data["xi"];
+    assert_eq!(xi["meetings"]["totalCount"], 13);
+    assert_eq!(xi["guest"]["totalCount"], 0);
+    let edges = xi["meetings"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 3);
+    assert_eq!(edges[0]["node"]["heldOn"], "2019-12-02");
+    assert!(edges.iter().all(|e| e["role"] == "HOST"));
+}
+
+#[test]
+fn meetings_sources_and_tags_lead_back_to_articles() {
+    let app = spawn_app();
+    let data = app.data(&format!(
+        "{{ meeting(slug: \"{MEETING}\") {{ articles {{ totalCount nodes {{ slug }} }} quotes {{ text person {{ slug }} }} }} \
+           source(slug: \"consulate-general-prc\") {{ articles {{ totalCount nodes {{ slug }} }} }} \
+           agency: source(slug: \"test-agency\") {{ kind url articles(first: 2, orderBy: [TITLE_ASC]) {{ totalCount nodes {{ title }} }} }} \
+           tag(slug: \"jinghua-jingxuan\") {{ articles(first: 1) {{ totalCount nodes {{ slug }} }} }} \
+           other: tag(slug: \"jingxuan-jinghua\") {{ articles {{ totalCount nodes {{ title }} }} }} }}"
+    ));
+    assert_eq!(data["meeting"]["articles"], json!({"totalCount": 1, "nodes": [{"slug": MAIN}]}));
+    assert_eq!(data["meeting"]["quotes"].as_array().unwrap().len(), 5);
+    assert_eq!(data["source"]["articles"], json!({"totalCount": 1, "nodes": [{"slug": MAIN}]}));
+    assert_eq!(data["agency"]["kind"], "NEWS_AGENCY");
+    assert_eq!(data["agency"]["articles"]["totalCount"], GENERATED_ARTICLES as i64);
+    assert_eq!(data["agency"]["articles"]["nodes"][0]["title"], "Generated article 000");
+    assert_eq!(data["tag"]["articles"]["totalCount"], GENERATED_ARTICLES as i64 + 1);
+    assert_eq!(data["tag"]["articles"]["nodes"][0]["slug"], "jin-canrong-featured");
+    assert_eq!(data["other"]["articles"], json!({"totalCount": 1, "nodes": [{"title": "黑超哥"}]}));
+}
+
+#[test]
+fn scalars_come_back_in_their_formats() {
+    let app = spawn_app();
+    let data = app.data(&format!(
+        "{{ article(slug: \"{MAIN}\") {{ publishedAt createdAt updatedAt version status featured language }} }}"
+    ));
+    let article = &data["article"];
+    let published = chrono::DateTime::parse_from_rfc3339(article["publishedAt"].as_str().unwrap()).unwrap();
+    assert_eq!(published, chrono::DateTime::parse_from_rfc3339("2019-12-02T20:00:00+08:00").unwrap());
+    assert_eq!(published.offset().local_minus_utc(), 0, "returned in UTC");
+    assert!(chrono::DateTime::parse_from_rfc3339(article["createdAt"].as_str().unwrap()).is_ok());
+    assert_eq!(article["version"], 1);
+    assert_eq!(article["status"], "PUBLISHED");
+    assert_eq!(article["featured"], false);
+    assert_eq!(article["language"], "en");
+}

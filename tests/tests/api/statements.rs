@@ -1,0 +1,65 @@
+//! No N+1: a request costs one statement per relation level, whatever the page size.
+
+use crate::helpers::spawn_app;
+
+const FRONT_PAGE: &str = r#"
+query FrontPage {
+  articles(first: FIRST, orderBy: [TITLE_ASC]) {
+    totalCount
+    nodes {
+      title
+      source { name }
+      tags { name }
+      people(first: 5) { nodes { name positions { title organization } } }
+    }
+  }
+}"#;
+
+/// In title order the first five articles already use every relation (source, tags,
+/// people, positions), so both page sizes run every level.
+#[test]
+fn the_front_page_costs_the_same_statements_for_5_and_100_articles() {
+    let app = spawn_app();
+    let count = |first: i64| {
+        let query = FRONT_PAGE.replace("FIRST", &first.to_string());
+        let (data, statements) = app.count_statements(&query);
+        let nodes = data["articles"]["nodes"].as_array().unwrap().len();
+        assert_eq!(nodes as i64, first);
+        statements
+    };
+    let small = count(5);
+    let large = count(100);
+    assert_eq!(small, large, "statements for 5 and 100 articles differ");
+    // page + totalCount + source + tags + people + positions.
+    assert_eq!(large, 6, "front page ran {large} statements");
+}
+
+#[test]
+fn a_nested_connection_under_a_list_is_one_statement_for_all_parents() {
+    let app = spawn_app();
+    let query = |people: i64| {
+        format!(
+            "{{ people(first: {people}) {{ nodes {{ name articles(first: 3) {{ totalCount nodes {{ title }} }} \
+             meetings(first: 2) {{ edges {{ role node {{ title }} }} }} quotes(first: 1) {{ nodes {{ text }} }} }} }} }}"
+        )
+    };
+    let (small_data, small) = app.count_statements(&query(2));
+    let (data, large) = app.count_statements(&query(30));
+    assert_eq!(small, large);
+    // people page + articles page + articles count + meetings page + quotes page.
+    assert_eq!(large, 5, "ran {large} statements");
+    for person in data["people"]["nodes"].as_array().unwrap() {
+        assert!(person["articles"]["nodes"].as_array().unwrap().len() <= 3);
+        assert!(person["meetings"]["edges"].as_array().unwrap().len() <= 2);
+    }
+    assert_eq!(small_data["people"]["nodes"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn total_count_is_not_computed_unless_asked_for() {
+    let app = spawn_app();
+    let (_, without) = app.count_statements("{ articles(first: 3) { nodes { title } } }");
+    let (_, with) = app.count_statements("{ articles(first: 3) { totalCount nodes { title } } }");
+    assert_eq!(without, 1);
+    assert_eq!(with, 2);
+}
