@@ -47,10 +47,17 @@ fn request_error(message: String) -> Response {
 
 /// Executes a request (catching any panic as an internal error) and writes the answer in the
 /// media type the client accepts.
-async fn execute(state: &AppState, http: &HttpRequest, request: async_graphql::Request) -> HttpResponse {
+async fn execute(
+    state: &AppState,
+    http: &HttpRequest,
+    request: async_graphql::Request,
+) -> HttpResponse {
     let (context, loader) = request_data(state.db.clone(), Visibility::Published);
     let request = request.data(context).data(loader);
-    let response = match AssertUnwindSafe(state.schema.execute(request)).catch_unwind().await {
+    let response = match AssertUnwindSafe(state.schema.execute(request))
+        .catch_unwind()
+        .await
+    {
         Ok(response) => ensure_codes(response),
         Err(_) => {
             tracing::error!("a resolver panicked");
@@ -75,13 +82,19 @@ fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
     let did_not_run = response.data == async_graphql::Value::Null && !response.errors.is_empty();
     let (status, content_type) = if accepts_graphql_response {
-        let status = if did_not_run { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        let status = if did_not_run {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
         (status, GRAPHQL_RESPONSE)
     } else {
         (StatusCode::OK, "application/json")
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::build(status).content_type(content_type).body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type(content_type)
+            .body(body),
         Err(error) => {
             tracing::error!(%error, "could not serialise a response");
             HttpResponse::InternalServerError().finish()
@@ -90,12 +103,18 @@ fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
 }
 
 /// `POST /graphql` with a JSON body `{query, variables, operationName, extensions}`.
-async fn graphql_post(state: web::Data<AppState>, http: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn graphql_post(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
     match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(request) => execute(&state, &http, request).await,
         Err(error) => respond(
             &http,
-            request_error(format!("the body is not a GraphQL request in JSON: {error}")),
+            request_error(format!(
+                "the body is not a GraphQL request in JSON: {error}"
+            )),
         ),
     }
 }
@@ -106,7 +125,9 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         Ok(request) => execute(&state, &http, request).await,
         Err(error) => respond(
             &http,
-            request_error(format!("the query string is not a GraphQL request: {error}")),
+            request_error(format!(
+                "the query string is not a GraphQL request: {error}"
+            )),
         ),
     }
 }
@@ -138,12 +159,17 @@ const GRAPHIQL_ASSETS: &[(&str, &str, &[u8])] = &[
 
 /// `GET /graphiql`: the playground.
 async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::html()).body(GRAPHIQL_PAGE)
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(GRAPHIQL_PAGE)
 }
 
 /// `GET /graphiql/assets/{file}`: a script or style of the playground.
 async fn graphiql_asset(file: web::Path<String>) -> HttpResponse {
-    match GRAPHIQL_ASSETS.iter().find(|(name, _, _)| *name == file.as_str()) {
+    match GRAPHIQL_ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == file.as_str())
+    {
         Some((_, content_type, bytes)) => HttpResponse::Ok()
             .content_type(*content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
@@ -161,13 +187,17 @@ async fn root() -> HttpResponse {
 
 /// `GET /health`: 200 while the process serves.
 async fn health() -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::plaintext()).body("ok")
+    HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body("ok")
 }
 
 /// `GET /ready`: 200 when the database answers, 503 when it does not.
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().content_type(ContentType::plaintext()).body("ready"),
+        Ok(()) => HttpResponse::Ok()
+            .content_type(ContentType::plaintext())
+            .body("ready"),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             HttpResponse::ServiceUnavailable()

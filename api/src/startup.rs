@@ -41,7 +41,10 @@ impl Application {
     }
 
     /// Binds over an already connected and migrated database (tests hand theirs in).
-    pub async fn build_with_database(config: &Config, db: DatabaseConnection) -> Result<Application, StartupError> {
+    pub async fn build_with_database(
+        config: &Config,
+        db: DatabaseConnection,
+    ) -> Result<Application, StartupError> {
         if config.sample_data {
             let summary = import_sample_data(&db).await?;
             tracing::info!(
@@ -55,12 +58,16 @@ impl Application {
             address: config.bind.clone(),
             source,
         })?;
-        let port = listener.local_addr().map(|address| address.port()).unwrap_or(0);
+        let port = listener
+            .local_addr()
+            .map(|address| address.port())
+            .unwrap_or(0);
         let state = web::Data::new(AppState {
             schema: build_schema(),
             db,
         });
-        let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure));
+        let mut server =
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(configure));
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

@@ -11,14 +11,22 @@ use super::count::Total;
 use super::enums::ArticleStatus;
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
-use super::loaders::{ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById, TagsOfArticle};
+use super::loaders::{
+    ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById, TagsOfArticle,
+};
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
 
 /// A piece of content: news, a briefing, a commentary.
 #[derive(Clone)]
 pub struct Article(pub article::Model);
 
-connection!(ArticleConnection, ArticleEdge, Article, article::Model, "articles");
+connection!(
+    ArticleConnection,
+    ArticleEdge,
+    Article,
+    article::Model,
+    "articles"
+);
 
 #[Object]
 impl Article {
@@ -72,12 +80,21 @@ impl Article {
     }
     /// Who published it.
     async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
-        let Some(source) = self.0.source_id else { return Ok(None) };
-        Ok(loader(ctx)?.load_one(SourceById(source)).await.gql()?.map(Source))
+        let Some(source) = self.0.source_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?
+            .load_one(SourceById(source))
+            .await
+            .gql()?
+            .map(Source))
     }
     /// Its tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
-        let tags = loader(ctx)?.load_one(TagsOfArticle(self.0.id)).await.gql()?;
+        let tags = loader(ctx)?
+            .load_one(TagsOfArticle(self.0.id))
+            .await
+            .gql()?;
         Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
     }
     /// People the article mentions.
@@ -90,19 +107,36 @@ impl Article {
         before: Option<String>,
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
-        let key = PeopleOfArticle { article: self.0.id, page };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_else(Default::default);
+        let key = PeopleOfArticle {
+            article: self.0.id,
+            page,
+        };
+        let page = loader(ctx)?
+            .load_one(key)
+            .await
+            .gql()?
+            .unwrap_or_else(Default::default);
         let total = Total::Child(ChildList::PeopleOfArticle, self.0.id);
         Ok(PersonConnection { page, total })
     }
     /// Meetings the article reports on.
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
-        let meetings = loader(ctx)?.load_one(MeetingsOfArticle(self.0.id)).await.gql()?;
-        Ok(meetings.unwrap_or_default().into_iter().map(Meeting).collect())
+        let meetings = loader(ctx)?
+            .load_one(MeetingsOfArticle(self.0.id))
+            .await
+            .gql()?;
+        Ok(meetings
+            .unwrap_or_default()
+            .into_iter()
+            .map(Meeting)
+            .collect())
     }
     /// What people said, in the order the article reports it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
-        let quotes = loader(ctx)?.load_one(QuotesOfArticle(self.0.id)).await.gql()?;
+        let quotes = loader(ctx)?
+            .load_one(QuotesOfArticle(self.0.id))
+            .await
+            .gql()?;
         Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
     }
 }

@@ -68,7 +68,11 @@ macro_rules! connection {
 
             /// The rows of this page.
             async fn nodes(&self) -> Vec<$node> {
-                self.page.edges.iter().map(|edge| $node(edge.node.clone())).collect()
+                self.page
+                    .edges
+                    .iter()
+                    .map(|edge| $node(edge.node.clone()))
+                    .collect()
             }
 
             /// Where this page sits in the list.
@@ -77,7 +81,10 @@ macro_rules! connection {
             }
 
             /// How many rows the whole list has (counted only when asked for).
-            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+            async fn total_count(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<i64> {
                 self.total.resolve(ctx).await
             }
         }

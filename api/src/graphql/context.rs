@@ -33,7 +33,10 @@ fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
 
 /// The data one request runs with: its context and a fresh DataLoader (nothing is cached
 /// across requests, so visibility never leaks from one caller to another).
-pub fn request_data(db: DatabaseConnection, visibility: Visibility) -> (RequestContext, DataLoader<ContentLoader>) {
+pub fn request_data(
+    db: DatabaseConnection,
+    visibility: Visibility,
+) -> (RequestContext, DataLoader<ContentLoader>) {
     let loader = DataLoader::new(
         ContentLoader {
             db: db.clone(),
@@ -45,7 +48,9 @@ pub fn request_data(db: DatabaseConnection, visibility: Visibility) -> (RequestC
 }
 
 fn missing() -> async_graphql::Error {
-    super::error::client_error(&AppError::Internal("request data missing from the GraphQL context".to_owned()))
+    super::error::client_error(&AppError::Internal(
+        "request data missing from the GraphQL context".to_owned(),
+    ))
 }
 
 /// The request's context.
@@ -55,5 +60,6 @@ pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
 
 /// The request's DataLoader.
 pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<ContentLoader>> {
-    ctx.data::<DataLoader<ContentLoader>>().map_err(|_| missing())
+    ctx.data::<DataLoader<ContentLoader>>()
+        .map_err(|_| missing())
 }

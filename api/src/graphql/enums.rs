@@ -120,5 +120,9 @@ pub enum TagOrder {
 
 /// Converts a client's `orderBy` list into service orderings.
 pub fn orders<G: Copy + Into<S>, S>(order_by: Option<Vec<G>>) -> Vec<S> {
-    order_by.unwrap_or_default().into_iter().map(Into::into).collect()
+    order_by
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect()
 }

@@ -50,7 +50,12 @@ pub fn encode(kind: NodeKind, id: i64) -> ID {
 
 /// Reads a global ID given in the input field `field`.
 pub fn decode(id: &ID, field: &str) -> AppResult<(NodeKind, i64)> {
-    let invalid = || AppError::validation(field, format!("`{}` is not an ID this API issued", id.as_str()));
+    let invalid = || {
+        AppError::validation(
+            field,
+            format!("`{}` is not an ID this API issued", id.as_str()),
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (kind, number) = text.split_once(':').ok_or_else(invalid)?;
@@ -65,7 +70,12 @@ pub fn decode_as(id: &ID, kind: NodeKind, field: &str) -> AppResult<i64> {
         (found, number) if found == kind => Ok(number),
         (found, _) => Err(AppError::validation(
             field,
-            format!("`{}` is the ID of a {}, not of a {}", id.as_str(), found.name(), kind.name()),
+            format!(
+                "`{}` is the ID of a {}, not of a {}",
+                id.as_str(),
+                found.name(),
+                kind.name()
+            ),
         )),
     }
 }

@@ -27,7 +27,11 @@ pub struct ContentLoader {
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
 
 /// Re-keys a map by parent id into a map by key.
-fn by_key<K: Clone + Eq + Hash, V>(keys: &[K], id: impl Fn(&K) -> i64, mut found: HashMap<i64, V>) -> HashMap<K, V> {
+fn by_key<K: Clone + Eq + Hash, V>(
+    keys: &[K],
+    id: impl Fn(&K) -> i64,
+    mut found: HashMap<i64, V>,
+) -> HashMap<K, V> {
     keys.iter()
         .filter_map(|key| found.remove(&id(key)).map(|value| (key.clone(), value)))
         .collect()
@@ -69,9 +73,12 @@ macro_rules! load_by_id {
     };
 }
 
-load_by_id!(ArticleById, article::Model, "visible article", |this, ids| {
-    service::article::by_ids(&this.db, this.visibility, &ids)
-});
+load_by_id!(
+    ArticleById,
+    article::Model,
+    "visible article",
+    |this, ids| { service::article::by_ids(&this.db, this.visibility, &ids) }
+);
 load_by_id!(PersonById, person::Model, "person", |this, ids| {
     lookup::by_ids::<person::Entity>(&this.db, &ids)
 });
@@ -81,28 +88,48 @@ load_by_id!(MeetingById, meeting::Model, "meeting", |this, ids| {
 load_by_id!(SourceById, source::Model, "source", |this, ids| {
     lookup::by_ids::<source::Entity>(&this.db, &ids)
 });
-load_by_id!(TagById, tag::Model, "tag", |this, ids| lookup::by_ids::<tag::Entity>(&this.db, &ids));
+load_by_id!(TagById, tag::Model, "tag", |this, ids| lookup::by_ids::<
+    tag::Entity,
+>(&this.db, &ids));
 load_by_id!(QuoteById, quote::Model, "visible quote", |this, ids| {
     service::quote::by_ids(&this.db, this.visibility, &ids)
 });
-load_by_id!(TagsOfArticle, Vec<tag::Model>, "tags of the article", |this, ids| {
-    service::tag::of_articles(&this.db, &ids)
-});
-load_by_id!(MeetingsOfArticle, Vec<meeting::Model>, "meetings the article reports on", |this, ids| {
-    service::meeting::of_articles(&this.db, &ids)
-});
-load_by_id!(QuotesOfArticle, Vec<quote::Model>, "quotes of the article", |this, ids| {
-    service::quote::of_articles(&this.db, &ids)
-});
-load_by_id!(QuotesOfMeeting, Vec<quote::Model>, "visible quotes of the meeting", |this, ids| {
-    service::quote::of_meetings(&this.db, this.visibility, &ids)
-});
-load_by_id!(AliasesOfPerson, Vec<String>, "aliases of the person", |this, ids| {
-    service::person::aliases_of(&this.db, &ids)
-});
-load_by_id!(PositionsOfPerson, Vec<position::Model>, "positions of the person", |this, ids| {
-    service::person::positions_of(&this.db, &ids)
-});
+load_by_id!(
+    TagsOfArticle,
+    Vec<tag::Model>,
+    "tags of the article",
+    |this, ids| { service::tag::of_articles(&this.db, &ids) }
+);
+load_by_id!(
+    MeetingsOfArticle,
+    Vec<meeting::Model>,
+    "meetings the article reports on",
+    |this, ids| { service::meeting::of_articles(&this.db, &ids) }
+);
+load_by_id!(
+    QuotesOfArticle,
+    Vec<quote::Model>,
+    "quotes of the article",
+    |this, ids| { service::quote::of_articles(&this.db, &ids) }
+);
+load_by_id!(
+    QuotesOfMeeting,
+    Vec<quote::Model>,
+    "visible quotes of the meeting",
+    |this, ids| { service::quote::of_meetings(&this.db, this.visibility, &ids) }
+);
+load_by_id!(
+    AliasesOfPerson,
+    Vec<String>,
+    "aliases of the person",
+    |this, ids| { service::person::aliases_of(&this.db, &ids) }
+);
+load_by_id!(
+    PositionsOfPerson,
+    Vec<position::Model>,
+    "positions of the person",
+    |this, ids| { service::person::positions_of(&this.db, &ids) }
+);
 
 /// The participants of a meeting, only those in `role` when given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,12 +142,19 @@ impl Loader<ParticipantsOfMeeting> for ContentLoader {
     type Value = Vec<Participation>;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[ParticipantsOfMeeting]) -> LoadResult<ParticipantsOfMeeting, Self::Value> {
+    async fn load(
+        &self,
+        keys: &[ParticipantsOfMeeting],
+    ) -> LoadResult<ParticipantsOfMeeting, Self::Value> {
         let mut loaded = HashMap::new();
         for (role, group) in groups(keys, |key| key.role) {
             let meetings = ids(&group, |key| key.meeting);
             let found = service::person::participants_of(&self.db, &meetings, role).await?;
-            loaded.extend(by_key(&group, |key| key.meeting, found).into_iter().map(|(k, v)| (*k, v)));
+            loaded.extend(
+                by_key(&group, |key| key.meeting, found)
+                    .into_iter()
+                    .map(|(k, v)| (*k, v)),
+            );
         }
         Ok(loaded)
     }
@@ -141,10 +175,24 @@ impl Loader<ArticlesOf> for ContentLoader {
 
     async fn load(&self, keys: &[ArticlesOf]) -> LoadResult<ArticlesOf, Self::Value> {
         let mut loaded = HashMap::new();
-        for ((parent, order, page), group) in groups(keys, |key| (key.parent, key.order.clone(), key.page.clone())) {
+        for ((parent, order, page), group) in groups(keys, |key| {
+            (key.parent, key.order.clone(), key.page.clone())
+        }) {
             let parents = ids(&group, |key| key.id);
-            let found = service::article::pages_of(&self.db, self.visibility, parent, &parents, &order, &page).await?;
-            loaded.extend(by_key(&group, |key| key.id, found).into_iter().map(|(k, v)| (k.clone(), v)));
+            let found = service::article::pages_of(
+                &self.db,
+                self.visibility,
+                parent,
+                &parents,
+                &order,
+                &page,
+            )
+            .await?;
+            loaded.extend(
+                by_key(&group, |key| key.id, found)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v)),
+            );
         }
         Ok(loaded)
     }
@@ -165,8 +213,18 @@ impl Loader<PeopleOfArticle> for ContentLoader {
         let mut loaded = HashMap::new();
         for (page, group) in groups(keys, |key| key.page.clone()) {
             let parents = ids(&group, |key| key.article);
-            let found = service::person::pages_of_articles(&self.db, &parents, &[PersonOrder::NameAsc], &page).await?;
-            loaded.extend(by_key(&group, |key| key.article, found).into_iter().map(|(k, v)| (k.clone(), v)));
+            let found = service::person::pages_of_articles(
+                &self.db,
+                &parents,
+                &[PersonOrder::NameAsc],
+                &page,
+            )
+            .await?;
+            loaded.extend(
+                by_key(&group, |key| key.article, found)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v)),
+            );
         }
         Ok(loaded)
     }
@@ -187,10 +245,17 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
 
     async fn load(&self, keys: &[MeetingsOfPerson]) -> LoadResult<MeetingsOfPerson, Self::Value> {
         let mut loaded = HashMap::new();
-        for ((role, order, page), group) in groups(keys, |key| (key.role, key.order.clone(), key.page.clone())) {
+        for ((role, order, page), group) in
+            groups(keys, |key| (key.role, key.order.clone(), key.page.clone()))
+        {
             let parents = ids(&group, |key| key.person);
-            let found = service::meeting::pages_of_people(&self.db, &parents, role, &order, &page).await?;
-            loaded.extend(by_key(&group, |key| key.person, found).into_iter().map(|(k, v)| (k.clone(), v)));
+            let found =
+                service::meeting::pages_of_people(&self.db, &parents, role, &order, &page).await?;
+            loaded.extend(
+                by_key(&group, |key| key.person, found)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v)),
+            );
         }
         Ok(loaded)
     }
@@ -211,8 +276,13 @@ impl Loader<QuotesOfPerson> for ContentLoader {
         let mut loaded = HashMap::new();
         for (page, group) in groups(keys, |key| key.page.clone()) {
             let parents = ids(&group, |key| key.person);
-            let found = service::quote::pages_of_people(&self.db, self.visibility, &parents, &page).await?;
-            loaded.extend(by_key(&group, |key| key.person, found).into_iter().map(|(k, v)| (k.clone(), v)));
+            let found =
+                service::quote::pages_of_people(&self.db, self.visibility, &parents, &page).await?;
+            loaded.extend(
+                by_key(&group, |key| key.person, found)
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v)),
+            );
         }
         Ok(loaded)
     }
@@ -246,7 +316,9 @@ impl Loader<CountOf> for ContentLoader {
                 ChildList::Articles(parent) => {
                     service::article::counts_of(&self.db, self.visibility, parent, &parents).await?
                 }
-                ChildList::PeopleOfArticle => service::person::counts_of_articles(&self.db, &parents).await?,
+                ChildList::PeopleOfArticle => {
+                    service::person::counts_of_articles(&self.db, &parents).await?
+                }
                 ChildList::MeetingsOfPerson(role) => {
                     service::meeting::counts_of_people(&self.db, &parents, role).await?
                 }
@@ -254,7 +326,11 @@ impl Loader<CountOf> for ContentLoader {
                     service::quote::counts_of_people(&self.db, self.visibility, &parents).await?
                 }
             };
-            loaded.extend(by_key(&group, |key| key.parent, found).into_iter().map(|(k, v)| (*k, v)));
+            loaded.extend(
+                by_key(&group, |key| key.parent, found)
+                    .into_iter()
+                    .map(|(k, v)| (*k, v)),
+            );
         }
         Ok(loaded)
     }

@@ -20,7 +20,13 @@ use crate::service::person::Participation;
 #[derive(Clone)]
 pub struct Meeting(pub meeting::Model);
 
-connection!(MeetingConnection, MeetingEdge, Meeting, meeting::Model, "meetings");
+connection!(
+    MeetingConnection,
+    MeetingEdge,
+    Meeting,
+    meeting::Model,
+    "meetings"
+);
 
 #[Object]
 impl Meeting {
@@ -61,13 +67,21 @@ impl Meeting {
         self.0.occasion.as_deref()
     }
     /// Who took part, in the order given (only those with `role` when given).
-    async fn participants(&self, ctx: &Context<'_>, role: Option<ParticipantRole>) -> Result<Vec<Participant>> {
+    async fn participants(
+        &self,
+        ctx: &Context<'_>,
+        role: Option<ParticipantRole>,
+    ) -> Result<Vec<Participant>> {
         let key = ParticipantsOfMeeting {
             meeting: self.0.id,
             role: role.map(Into::into),
         };
         let participants = loader(ctx)?.load_one(key).await.gql()?;
-        Ok(participants.unwrap_or_default().into_iter().map(Participant).collect())
+        Ok(participants
+            .unwrap_or_default()
+            .into_iter()
+            .map(Participant)
+            .collect())
     }
     /// Articles that report on the meeting.
     async fn articles(
@@ -91,7 +105,10 @@ impl Meeting {
     }
     /// What was said there, as published articles report it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
-        let quotes = loader(ctx)?.load_one(QuotesOfMeeting(self.0.id)).await.gql()?;
+        let quotes = loader(ctx)?
+            .load_one(QuotesOfMeeting(self.0.id))
+            .await
+            .gql()?;
         Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
     }
     /// When the record was created (UTC).

@@ -25,11 +25,35 @@ pub async fn load_node(ctx: &Context<'_>, id: &ID, field: &str) -> Result<Option
     let (kind, id) = decode(id, field).gql()?;
     let loader = loader(ctx)?;
     Ok(match kind {
-        NodeKind::Article => loader.load_one(ArticleById(id)).await.gql()?.map(|m| Node::Article(Article(m))),
-        NodeKind::Person => loader.load_one(PersonById(id)).await.gql()?.map(|m| Node::Person(Person(m))),
-        NodeKind::Meeting => loader.load_one(MeetingById(id)).await.gql()?.map(|m| Node::Meeting(Meeting(m))),
-        NodeKind::Source => loader.load_one(SourceById(id)).await.gql()?.map(|m| Node::Source(Source(m))),
-        NodeKind::Tag => loader.load_one(TagById(id)).await.gql()?.map(|m| Node::Tag(Tag(m))),
-        NodeKind::Quote => loader.load_one(QuoteById(id)).await.gql()?.map(|m| Node::Quote(Quote(m))),
+        NodeKind::Article => loader
+            .load_one(ArticleById(id))
+            .await
+            .gql()?
+            .map(|m| Node::Article(Article(m))),
+        NodeKind::Person => loader
+            .load_one(PersonById(id))
+            .await
+            .gql()?
+            .map(|m| Node::Person(Person(m))),
+        NodeKind::Meeting => loader
+            .load_one(MeetingById(id))
+            .await
+            .gql()?
+            .map(|m| Node::Meeting(Meeting(m))),
+        NodeKind::Source => loader
+            .load_one(SourceById(id))
+            .await
+            .gql()?
+            .map(|m| Node::Source(Source(m))),
+        NodeKind::Tag => loader
+            .load_one(TagById(id))
+            .await
+            .gql()?
+            .map(|m| Node::Tag(Tag(m))),
+        NodeKind::Quote => loader
+            .load_one(QuoteById(id))
+            .await
+            .gql()?
+            .map(|m| Node::Quote(Quote(m))),
     })
 }

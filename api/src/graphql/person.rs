@@ -10,7 +10,9 @@ use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
-use super::loaders::{AliasesOfPerson, ArticlesOf, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson};
+use super::loaders::{
+    AliasesOfPerson, ArticlesOf, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson,
+};
 use super::scalar::Date;
 use super::{ArticleConnection, Meeting, QuoteConnection};
 use crate::service::article::ArticleParent;
@@ -21,7 +23,13 @@ use crate::service::page::Page;
 #[derive(Clone)]
 pub struct Person(pub person::Model);
 
-connection!(PersonConnection, PersonEdge, Person, person::Model, "people");
+connection!(
+    PersonConnection,
+    PersonEdge,
+    Person,
+    person::Model,
+    "people"
+);
 
 #[Object]
 impl Person {
@@ -43,7 +51,10 @@ impl Person {
     }
     /// Other spellings used to recognise mentions.
     async fn aliases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let aliases = loader(ctx)?.load_one(AliasesOfPerson(self.0.id)).await.gql()?;
+        let aliases = loader(ctx)?
+            .load_one(AliasesOfPerson(self.0.id))
+            .await
+            .gql()?;
         Ok(aliases.unwrap_or_default())
     }
     /// ISO 3166-1 alpha-2 country code.
@@ -56,8 +67,15 @@ impl Person {
     }
     /// Offices held, in the order given.
     async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Position>> {
-        let positions = loader(ctx)?.load_one(PositionsOfPerson(self.0.id)).await.gql()?;
-        Ok(positions.unwrap_or_default().into_iter().map(Position).collect())
+        let positions = loader(ctx)?
+            .load_one(PositionsOfPerson(self.0.id))
+            .await
+            .gql()?;
+        Ok(positions
+            .unwrap_or_default()
+            .into_iter()
+            .map(Position)
+            .collect())
     }
     /// Meetings the person took part in; each edge carries the role.
     #[allow(clippy::too_many_arguments)]
@@ -68,7 +86,9 @@ impl Person {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only meetings where the person had this role.")] role: Option<ParticipantRole>,
+        #[graphql(desc = "Only meetings where the person had this role.")] role: Option<
+            ParticipantRole,
+        >,
         #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
     ) -> Result<PersonMeetingConnection> {
         let role = role.map(Into::into);
@@ -174,7 +194,11 @@ impl PersonMeetingConnection {
     }
     /// The meetings of this page.
     async fn nodes(&self) -> Vec<Meeting> {
-        self.page.edges.iter().map(|edge| Meeting(edge.node.meeting.clone())).collect()
+        self.page
+            .edges
+            .iter()
+            .map(|edge| Meeting(edge.node.meeting.clone()))
+            .collect()
     }
     /// Where this page sits in the list.
     async fn page_info(&self) -> PageInfo {

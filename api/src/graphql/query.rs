@@ -13,8 +13,8 @@ use super::id::{decode_as, NodeKind};
 use super::loaders::{ArticleById, MeetingById, PersonById, SourceById, TagById};
 use super::node::{load_node, Node};
 use super::{
-    Article, ArticleConnection, Meeting, MeetingConnection, Person, PersonConnection, QuoteConnection, Source,
-    SourceConnection, Tag, TagConnection,
+    Article, ArticleConnection, Meeting, MeetingConnection, Person, PersonConnection,
+    QuoteConnection, Source, SourceConnection, Tag, TagConnection,
 };
 use crate::service::order::{meeting_ordering, person_ordering, source_ordering, tag_ordering};
 use crate::service::{self, lookup};
@@ -33,7 +33,10 @@ fn lookup_of(id: Option<ID>, slug: Option<String>, kind: NodeKind) -> AppResult<
     match (id, slug) {
         (Some(id), None) => Ok(Lookup::Id(decode_as(&id, kind, "id")?)),
         (None, Some(slug)) => Ok(Lookup::Slug(slug)),
-        (Some(_), Some(_)) => Err(AppError::validation("slug", "give `id` or `slug`, not both")),
+        (Some(_), Some(_)) => Err(AppError::validation(
+            "slug",
+            "give `id` or `slug`, not both",
+        )),
         (None, None) => Err(AppError::validation("id", "give `id` or `slug`")),
     }
 }
@@ -52,21 +55,34 @@ impl Query {
     /// Records by global ID, in the order asked (at most 100); `null` for each unknown one.
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(AppError::validation("ids", format!("at most {MAX_NODES} IDs at once"))).gql();
+            return Err(AppError::validation(
+                "ids",
+                format!("at most {MAX_NODES} IDs at once"),
+            ))
+            .gql();
         }
-        try_join_all(ids.iter().enumerate().map(|(i, id)| async move {
-            load_node(ctx, id, &format!("ids.{i}")).await
-        }))
+        try_join_all(
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| async move { load_node(ctx, id, &format!("ids.{i}")).await }),
+        )
         .await
     }
 
     /// An article by global ID or slug; `null` when there is none.
-    async fn article(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Article>> {
+    async fn article(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Article>> {
         let found = match lookup_of(id, slug, NodeKind::Article).gql()? {
             Lookup::Id(id) => loader(ctx)?.load_one(ArticleById(id)).await.gql()?,
             Lookup::Slug(slug) => {
                 let request = request(ctx)?;
-                service::article::by_slug(&request.db, request.visibility, &slug).await.gql()?
+                service::article::by_slug(&request.db, request.visibility, &slug)
+                    .await
+                    .gql()?
             }
         };
         Ok(found.map(Article))
@@ -84,17 +100,28 @@ impl Query {
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let request = request(ctx)?;
-        let page = service::article::list(&request.db, request.visibility, &orders(order_by), &page)
-            .await
-            .gql()?;
-        Ok(ArticleConnection { page, total: Total::Articles })
+        let page =
+            service::article::list(&request.db, request.visibility, &orders(order_by), &page)
+                .await
+                .gql()?;
+        Ok(ArticleConnection {
+            page,
+            total: Total::Articles,
+        })
     }
 
     /// A person by global ID or slug; `null` when there is none.
-    async fn person(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Person>> {
+    async fn person(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Person>> {
         let found = match lookup_of(id, slug, NodeKind::Person).gql()? {
             Lookup::Id(id) => loader(ctx)?.load_one(PersonById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<person::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<person::Entity>(&request(ctx)?.db, &slug)
+                .await
+                .gql()?,
         };
         Ok(found.map(Person))
     }
@@ -111,15 +138,27 @@ impl Query {
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = person_ordering(&orders(order_by));
-        let page = lookup::list::<person::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
-        Ok(PersonConnection { page, total: Total::People })
+        let page = lookup::list::<person::Entity>(&request(ctx)?.db, &ordering, &page)
+            .await
+            .gql()?;
+        Ok(PersonConnection {
+            page,
+            total: Total::People,
+        })
     }
 
     /// A meeting by global ID or slug; `null` when there is none.
-    async fn meeting(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Meeting>> {
+    async fn meeting(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Meeting>> {
         let found = match lookup_of(id, slug, NodeKind::Meeting).gql()? {
             Lookup::Id(id) => loader(ctx)?.load_one(MeetingById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<meeting::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<meeting::Entity>(&request(ctx)?.db, &slug)
+                .await
+                .gql()?,
         };
         Ok(found.map(Meeting))
     }
@@ -136,15 +175,27 @@ impl Query {
     ) -> Result<MeetingConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = meeting_ordering(&orders(order_by));
-        let page = lookup::list::<meeting::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
-        Ok(MeetingConnection { page, total: Total::Meetings })
+        let page = lookup::list::<meeting::Entity>(&request(ctx)?.db, &ordering, &page)
+            .await
+            .gql()?;
+        Ok(MeetingConnection {
+            page,
+            total: Total::Meetings,
+        })
     }
 
     /// A source by global ID or slug; `null` when there is none.
-    async fn source(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Source>> {
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Source>> {
         let found = match lookup_of(id, slug, NodeKind::Source).gql()? {
             Lookup::Id(id) => loader(ctx)?.load_one(SourceById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<source::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<source::Entity>(&request(ctx)?.db, &slug)
+                .await
+                .gql()?,
         };
         Ok(found.map(Source))
     }
@@ -161,15 +212,27 @@ impl Query {
     ) -> Result<SourceConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = source_ordering(&orders(order_by));
-        let page = lookup::list::<source::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
-        Ok(SourceConnection { page, total: Total::Sources })
+        let page = lookup::list::<source::Entity>(&request(ctx)?.db, &ordering, &page)
+            .await
+            .gql()?;
+        Ok(SourceConnection {
+            page,
+            total: Total::Sources,
+        })
     }
 
     /// A tag by global ID or slug; `null` when there is none.
-    async fn tag(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Tag>> {
+    async fn tag(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Tag>> {
         let found = match lookup_of(id, slug, NodeKind::Tag).gql()? {
             Lookup::Id(id) => loader(ctx)?.load_one(TagById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<tag::Entity>(&request(ctx)?.db, &slug).await.gql()?,
+            Lookup::Slug(slug) => lookup::by_slug::<tag::Entity>(&request(ctx)?.db, &slug)
+                .await
+                .gql()?,
         };
         Ok(found.map(Tag))
     }
@@ -186,8 +249,13 @@ impl Query {
     ) -> Result<TagConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = tag_ordering(&orders(order_by));
-        let page = lookup::list::<tag::Entity>(&request(ctx)?.db, &ordering, &page).await.gql()?;
-        Ok(TagConnection { page, total: Total::Tags })
+        let page = lookup::list::<tag::Entity>(&request(ctx)?.db, &ordering, &page)
+            .await
+            .gql()?;
+        Ok(TagConnection {
+            page,
+            total: Total::Tags,
+        })
     }
 
     /// What people said, newest first.
@@ -201,7 +269,12 @@ impl Query {
     ) -> Result<QuoteConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let request = request(ctx)?;
-        let page = service::quote::list(&request.db, request.visibility, &page).await.gql()?;
-        Ok(QuoteConnection { page, total: Total::Quotes })
+        let page = service::quote::list(&request.db, request.visibility, &page)
+            .await
+            .gql()?;
+        Ok(QuoteConnection {
+            page,
+            total: Total::Quotes,
+        })
     }
 }

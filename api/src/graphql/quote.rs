@@ -18,7 +18,9 @@ pub struct Quote(pub quote::Model);
 connection!(QuoteConnection, QuoteEdge, Quote, quote::Model, "quotes");
 
 fn dangling(what: &str) -> async_graphql::Error {
-    super::error::client_error(&AppError::Internal(format!("quote refers to a missing {what}")))
+    super::error::client_error(&AppError::Internal(format!(
+        "quote refers to a missing {what}"
+    )))
 }
 
 #[Object]
@@ -37,17 +39,29 @@ impl Quote {
     }
     /// Who said it.
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
-        let person = loader(ctx)?.load_one(PersonById(self.0.person_id)).await.gql()?;
+        let person = loader(ctx)?
+            .load_one(PersonById(self.0.person_id))
+            .await
+            .gql()?;
         person.map(Person).ok_or_else(|| dangling("person"))
     }
     /// The article that reports it.
     async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
-        let article = loader(ctx)?.load_one(ArticleById(self.0.article_id)).await.gql()?;
+        let article = loader(ctx)?
+            .load_one(ArticleById(self.0.article_id))
+            .await
+            .gql()?;
         article.map(Article).ok_or_else(|| dangling("article"))
     }
     /// The meeting where it was said.
     async fn meeting(&self, ctx: &Context<'_>) -> Result<Option<Meeting>> {
-        let Some(meeting) = self.0.meeting_id else { return Ok(None) };
-        Ok(loader(ctx)?.load_one(MeetingById(meeting)).await.gql()?.map(Meeting))
+        let Some(meeting) = self.0.meeting_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?
+            .load_one(MeetingById(meeting))
+            .await
+            .gql()?
+            .map(Meeting))
     }
 }

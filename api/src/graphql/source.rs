@@ -18,7 +18,13 @@ use crate::service::article::ArticleParent;
 #[derive(Clone)]
 pub struct Source(pub source::Model);
 
-connection!(SourceConnection, SourceEdge, Source, source::Model, "sources");
+connection!(
+    SourceConnection,
+    SourceEdge,
+    Source,
+    source::Model,
+    "sources"
+);
 
 #[Object]
 impl Source {

@@ -16,7 +16,9 @@ use crate::AppResult;
 pub fn visible(visibility: Visibility) -> Select<article::Entity> {
     let select = article::Entity::find();
     match visibility {
-        Visibility::Published => select.filter(article::Column::Status.eq(ArticleStatus::Published)),
+        Visibility::Published => {
+            select.filter(article::Column::Status.eq(ArticleStatus::Published))
+        }
         Visibility::All => select,
     }
 }
@@ -80,15 +82,30 @@ fn of_parent(visibility: Visibility, parent: ArticleParent) -> (Select<article::
     let id = column(article::Column::Id);
     match parent {
         ArticleParent::Person => (
-            page::join_link(articles, article_person::Entity, column(article_person::Column::ArticleId), id),
+            page::join_link(
+                articles,
+                article_person::Entity,
+                column(article_person::Column::ArticleId),
+                id,
+            ),
             column(article_person::Column::PersonId),
         ),
         ArticleParent::Meeting => (
-            page::join_link(articles, article_meeting::Entity, column(article_meeting::Column::ArticleId), id),
+            page::join_link(
+                articles,
+                article_meeting::Entity,
+                column(article_meeting::Column::ArticleId),
+                id,
+            ),
             column(article_meeting::Column::MeetingId),
         ),
         ArticleParent::Tag => (
-            page::join_link(articles, article_tag::Entity, column(article_tag::Column::ArticleId), id),
+            page::join_link(
+                articles,
+                article_tag::Entity,
+                column(article_tag::Column::ArticleId),
+                id,
+            ),
             column(article_tag::Column::TagId),
         ),
         ArticleParent::Source => (articles, column(article::Column::SourceId)),
@@ -108,8 +125,10 @@ pub async fn pages_of(
     page::fetch_pages_per_parent(
         db,
         select,
-        parent_expr,
-        parents,
+        page::Parents {
+            column: parent_expr,
+            ids: parents,
+        },
         &article_ordering(order),
         request,
         page::read_model::<article::Model>,
@@ -126,5 +145,13 @@ pub async fn counts_of(
     parents: &[i64],
 ) -> AppResult<HashMap<i64, u64>> {
     let (select, parent_expr) = of_parent(visibility, parent);
-    page::count_per_parent(db, select, parent_expr, parents).await
+    page::count_per_parent(
+        db,
+        select,
+        page::Parents {
+            column: parent_expr,
+            ids: parents,
+        },
+    )
+    .await
 }

@@ -35,7 +35,10 @@ macro_rules! keyed {
 keyed!(person, meeting, source, tag);
 
 /// Rows by id; unknown ids are absent from the map.
-pub async fn by_ids<E: Keyed>(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, E::Model>> {
+pub async fn by_ids<E: Keyed>(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, E::Model>> {
     let rows = E::find()
         .filter(E::id_column().is_in(ids.iter().copied()))
         .all(db)
@@ -44,7 +47,10 @@ pub async fn by_ids<E: Keyed>(db: &impl ConnectionTrait, ids: &[i64]) -> AppResu
 }
 
 /// A row by slug.
-pub async fn by_slug<E: Keyed>(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<E::Model>> {
+pub async fn by_slug<E: Keyed>(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<E::Model>> {
     Ok(E::find().filter(E::slug_column().eq(slug)).one(db).await?)
 }
 

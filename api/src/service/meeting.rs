@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use entity::{article_meeting, meeting, meeting_participant, ParticipantRole};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
 
 use super::column;
 use super::order::{meeting_ordering, MeetingOrder};
@@ -13,7 +16,10 @@ use super::person::{read_role, ROLE_COLUMN};
 use crate::AppResult;
 
 /// Each article's meetings, in the order given.
-pub async fn of_articles(db: &impl ConnectionTrait, articles: &[i64]) -> AppResult<HashMap<i64, Vec<meeting::Model>>> {
+pub async fn of_articles(
+    db: &impl ConnectionTrait,
+    articles: &[i64],
+) -> AppResult<HashMap<i64, Vec<meeting::Model>>> {
     let query = page::join_link(
         meeting::Entity::find(),
         article_meeting::Entity,
@@ -60,8 +66,10 @@ pub async fn pages_of_people(
     page::fetch_pages_per_parent(
         db,
         select,
-        column(meeting_participant::Column::PersonId),
-        people,
+        page::Parents {
+            column: column(meeting_participant::Column::PersonId),
+            ids: people,
+        },
         &meeting_ordering(order),
         request,
         |row| {
@@ -81,5 +89,13 @@ pub async fn counts_of_people(
     people: &[i64],
     role: Option<ParticipantRole>,
 ) -> AppResult<HashMap<i64, u64>> {
-    page::count_per_parent(db, attended(role), column(meeting_participant::Column::PersonId), people).await
+    page::count_per_parent(
+        db,
+        attended(role),
+        page::Parents {
+            column: column(meeting_participant::Column::PersonId),
+            ids: people,
+        },
+    )
+    .await
 }

@@ -29,4 +29,3 @@ pub(crate) fn column<C: ColumnTrait>(column: C) -> Expr {
     let (table, name) = column.as_column_ref();
     Expr::col((table, name))
 }
-

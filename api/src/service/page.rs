@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, NullOrdering, Order, OverStatement, Query, WindowStatement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Func, NullOrdering, Order, OverStatement, Query, WindowStatement,
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, ModelTrait, QueryFilter,
-    QueryResult, QuerySelect, QueryTrait, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, ModelTrait,
+    QueryFilter, QueryResult, QuerySelect, QueryTrait, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -159,12 +161,19 @@ pub trait OrderOption: Copy + PartialEq {
 /// Builds the ordering for the options a client gave (or the default), ending on `id` in the
 /// direction of the first key. A column named twice counts once.
 pub fn ordering<O: OrderOption>(options: &[O], default: O, id: O::Column) -> Ordering<O::Column> {
-    let options = if options.is_empty() { &[default][..] } else { options };
+    let options = if options.is_empty() {
+        &[default][..]
+    } else {
+        options
+    };
     let mut keys: Vec<SortKey<O::Column>> = Vec::new();
     let mut names = Vec::new();
     for option in options {
         let key = option.key();
-        if keys.iter().any(|k| k.column.as_str() == key.column.as_str()) {
+        if keys
+            .iter()
+            .any(|k| k.column.as_str() == key.column.as_str())
+        {
             continue;
         }
         names.push(option.name());
@@ -194,7 +203,10 @@ struct CursorData {
 
 impl<C: ColumnTrait> Ordering<C> {
     /// The cursor of a row.
-    pub fn cursor_of<M: ModelTrait<Entity = E>, E: EntityTrait<Column = C>>(&self, model: &M) -> String {
+    pub fn cursor_of<M: ModelTrait<Entity = E>, E: EntityTrait<Column = C>>(
+        &self,
+        model: &M,
+    ) -> String {
         let values = self
             .keys
             .iter()
@@ -286,7 +298,11 @@ impl<C: ColumnTrait> Ordering<C> {
             .map(|key| {
                 let descending = key.descending != backward;
                 let order = if descending { Order::Desc } else { Order::Asc };
-                let nulls = if backward { NullOrdering::First } else { NullOrdering::Last };
+                let nulls = if backward {
+                    NullOrdering::First
+                } else {
+                    NullOrdering::Last
+                };
                 (Expr::col(key.column.as_column_ref()), order, nulls)
             })
             .collect()
@@ -296,7 +312,10 @@ impl<C: ColumnTrait> Ordering<C> {
 fn is_null(value: &Value) -> bool {
     matches!(
         value,
-        Value::String(None) | Value::BigInt(None) | Value::ChronoDateTimeUtc(None) | Value::ChronoDate(None)
+        Value::String(None)
+            | Value::BigInt(None)
+            | Value::ChronoDateTimeUtc(None)
+            | Value::ChronoDate(None)
     )
 }
 
@@ -330,7 +349,9 @@ fn json_to_value<C>(key: &SortKey<C>, value: serde_json::Value) -> Option<Value>
             let parsed = DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
             Value::ChronoDateTimeUtc(Some(parsed.with_timezone(&Utc)))
         }
-        KeyKind::Date => Value::ChronoDate(Some(NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d").ok()?)),
+        KeyKind::Date => Value::ChronoDate(Some(
+            NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d").ok()?,
+        )),
     })
 }
 
@@ -365,15 +386,21 @@ where
 const PARENT: &str = "page_parent";
 const ROW_NUMBER: &str = "page_row";
 
-/// One page per parent, all in one statement: `select` must already join whatever `parent`
-/// (an expression naming the parent's id) needs. Each row is turned into a `T` by `read`
+/// The parents of nested lists: the expression that names a row's parent id (a column of
+/// the list's table or of a joined link table) and the parents wanted.
+pub struct Parents<'a> {
+    pub column: Expr,
+    pub ids: &'a [i64],
+}
+
+/// One page per parent, all in one statement: `select` must already join whatever
+/// `parents.column` needs. Each row is turned into a `T` by `read`
 /// (which may read extra columns the caller selected) and `model` gives the row's entity
 /// model for its cursor. Parents with no rows get an empty page.
 pub async fn fetch_pages_per_parent<E, C, T>(
     db: &C,
     select: Select<E>,
-    parent: Expr,
-    parents: &[i64],
+    parents: Parents<'_>,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
     read: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
@@ -384,6 +411,10 @@ where
     E::Model: ModelTrait<Entity = E>,
     C: ConnectionTrait,
 {
+    let Parents {
+        column: parent,
+        ids: parents,
+    } = parents;
     let mut pages: HashMap<i64, Page<T>> = HashMap::new();
     if parents.is_empty() {
         return Ok(pages);
@@ -397,9 +428,11 @@ where
     for (expr, order, nulls) in ordering.sort(request.backward) {
         window.order_by_expr_with_nulls(expr, order, nulls);
     }
-    inner
-        .expr_as(parent, Alias::new(PARENT))
-        .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(ROW_NUMBER));
+    inner.expr_as(parent, Alias::new(PARENT)).expr_window_as(
+        Func::cust("ROW_NUMBER"),
+        window,
+        Alias::new(ROW_NUMBER),
+    );
     let outer = Query::select()
         .column(sea_orm::sea_query::Asterisk)
         .from_subquery(inner, Alias::new("page"))
@@ -413,7 +446,10 @@ where
         let parent: i64 = row.try_get("", PARENT)?;
         let node = read(&row)?;
         let cursor = ordering.cursor_of(model(&node));
-        grouped.entry(parent).or_default().push(Edge { cursor, node });
+        grouped
+            .entry(parent)
+            .or_default()
+            .push(Edge { cursor, node });
     }
     for id in parents {
         let page = match grouped.remove(id) {
@@ -453,9 +489,12 @@ pub const PARENT_COLUMN: &str = PARENT;
 pub async fn count_per_parent<E: EntityTrait, C: ConnectionTrait>(
     db: &C,
     select: Select<E>,
-    parent: Expr,
-    parents: &[i64],
+    parents: Parents<'_>,
 ) -> AppResult<HashMap<i64, u64>> {
+    let Parents {
+        column: parent,
+        ids: parents,
+    } = parents;
     let mut counts: HashMap<i64, u64> = parents.iter().map(|id| (*id, 0)).collect();
     if parents.is_empty() {
         return Ok(counts);
@@ -476,7 +515,10 @@ pub async fn count_per_parent<E: EntityTrait, C: ConnectionTrait>(
 }
 
 /// Counts the rows of `select`.
-pub async fn count<E: EntityTrait, C: ConnectionTrait>(db: &C, select: Select<E>) -> AppResult<u64> {
+pub async fn count<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    select: Select<E>,
+) -> AppResult<u64> {
     let count: Option<i64> = select
         .select_only()
         .expr_as(Expr::cust("COUNT(*)"), "count")

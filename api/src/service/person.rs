@@ -3,16 +3,24 @@
 
 use std::collections::HashMap;
 
-use entity::{article_person, meeting_participant, person, person_alias, position, ParticipantRole};
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
+use entity::{
+    article_person, meeting_participant, person, person_alias, position, ParticipantRole,
+};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
+};
 
+use super::column;
 use super::order::{person_ordering, PersonOrder};
 use super::page::{self, Page, PageRequest, PARENT_COLUMN};
-use super::column;
 use crate::AppResult;
 
 /// Each person's aliases, in the order given.
-pub async fn aliases_of(db: &impl ConnectionTrait, people: &[i64]) -> AppResult<HashMap<i64, Vec<String>>> {
+pub async fn aliases_of(
+    db: &impl ConnectionTrait,
+    people: &[i64],
+) -> AppResult<HashMap<i64, Vec<String>>> {
     let rows = person_alias::Entity::find()
         .filter(person_alias::Column::PersonId.is_in(people.iter().copied()))
         .order_by_asc(person_alias::Column::Id)
@@ -26,7 +34,10 @@ pub async fn aliases_of(db: &impl ConnectionTrait, people: &[i64]) -> AppResult<
 }
 
 /// Each person's positions, in the order given.
-pub async fn positions_of(db: &impl ConnectionTrait, people: &[i64]) -> AppResult<HashMap<i64, Vec<position::Model>>> {
+pub async fn positions_of(
+    db: &impl ConnectionTrait,
+    people: &[i64],
+) -> AppResult<HashMap<i64, Vec<position::Model>>> {
     let rows = position::Entity::find()
         .filter(position::Column::PersonId.is_in(people.iter().copied()))
         .order_by_asc(position::Column::Id)
@@ -59,8 +70,10 @@ pub async fn pages_of_articles(
     page::fetch_pages_per_parent(
         db,
         mentioned(),
-        column(article_person::Column::ArticleId),
-        articles,
+        page::Parents {
+            column: column(article_person::Column::ArticleId),
+            ids: articles,
+        },
         &person_ordering(order),
         request,
         page::read_model::<person::Model>,
@@ -70,8 +83,19 @@ pub async fn pages_of_articles(
 }
 
 /// How many people each article mentions, in one statement.
-pub async fn counts_of_articles(db: &impl ConnectionTrait, articles: &[i64]) -> AppResult<HashMap<i64, u64>> {
-    page::count_per_parent(db, mentioned(), column(article_person::Column::ArticleId), articles).await
+pub async fn counts_of_articles(
+    db: &impl ConnectionTrait,
+    articles: &[i64],
+) -> AppResult<HashMap<i64, u64>> {
+    page::count_per_parent(
+        db,
+        mentioned(),
+        page::Parents {
+            column: column(article_person::Column::ArticleId),
+            ids: articles,
+        },
+    )
+    .await
 }
 
 /// A person in a meeting and the role they had.
@@ -107,7 +131,10 @@ pub async fn participants_of(
         select = select.filter(meeting_participant::Column::Role.eq(role));
     }
     let query = select
-        .expr_as(column(meeting_participant::Column::MeetingId), PARENT_COLUMN)
+        .expr_as(
+            column(meeting_participant::Column::MeetingId),
+            PARENT_COLUMN,
+        )
         .expr_as(column(meeting_participant::Column::Role), ROLE_COLUMN)
         .order_by_asc(meeting_participant::Column::Id)
         .into_query();

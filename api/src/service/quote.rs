@@ -25,7 +25,11 @@ pub fn visible(visibility: Visibility) -> Select<quote::Entity> {
 }
 
 /// Visible quotes by id; unknown or hidden ids are absent from the map.
-pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i64]) -> AppResult<HashMap<i64, quote::Model>> {
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, quote::Model>> {
     let rows = visible(visibility)
         .filter(quote::Column::Id.is_in(ids.iter().copied()))
         .all(db)
@@ -34,7 +38,11 @@ pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i6
 }
 
 /// A page of all visible quotes, newest first.
-pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, request: &PageRequest) -> AppResult<Page<quote::Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    request: &PageRequest,
+) -> AppResult<Page<quote::Model>> {
     page::fetch_page(db, visible(visibility), &quote_ordering(), request).await
 }
 
@@ -44,7 +52,10 @@ pub async fn count(db: &impl ConnectionTrait, visibility: Visibility) -> AppResu
 }
 
 /// Each article's quotes, in article order (the articles are visible already).
-pub async fn of_articles(db: &impl ConnectionTrait, articles: &[i64]) -> AppResult<HashMap<i64, Vec<quote::Model>>> {
+pub async fn of_articles(
+    db: &impl ConnectionTrait,
+    articles: &[i64],
+) -> AppResult<HashMap<i64, Vec<quote::Model>>> {
     let rows = quote::Entity::find()
         .filter(quote::Column::ArticleId.is_in(articles.iter().copied()))
         .order_by_asc(quote::Column::ArticleId)
@@ -89,8 +100,10 @@ pub async fn pages_of_people(
     page::fetch_pages_per_parent(
         db,
         visible(visibility),
-        column(quote::Column::PersonId),
-        people,
+        page::Parents {
+            column: column(quote::Column::PersonId),
+            ids: people,
+        },
         &quote_ordering(),
         request,
         page::read_model::<quote::Model>,
@@ -105,5 +118,13 @@ pub async fn counts_of_people(
     visibility: Visibility,
     people: &[i64],
 ) -> AppResult<HashMap<i64, u64>> {
-    page::count_per_parent(db, visible(visibility), column(quote::Column::PersonId), people).await
+    page::count_per_parent(
+        db,
+        visible(visibility),
+        page::Parents {
+            column: column(quote::Column::PersonId),
+            ids: people,
+        },
+    )
+    .await
 }

@@ -3,14 +3,19 @@
 use std::collections::HashMap;
 
 use entity::{article_tag, tag};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
 use super::column;
 use super::page::{self, PARENT_COLUMN};
 use crate::AppResult;
 
 /// Each article's tags, in the order given.
-pub async fn of_articles(db: &impl ConnectionTrait, articles: &[i64]) -> AppResult<HashMap<i64, Vec<tag::Model>>> {
+pub async fn of_articles(
+    db: &impl ConnectionTrait,
+    articles: &[i64],
+) -> AppResult<HashMap<i64, Vec<tag::Model>>> {
     let query = page::join_link(
         tag::Entity::find(),
         article_tag::Entity,

@@ -43,7 +43,10 @@ impl TestDb {
                         .expect("create test database");
                     admin.close().await.expect("close admin connection");
                 });
-                let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .unwrap_or(&admin_url);
                 (format!("{base}/{name}"), Some((admin_url.clone(), name)))
             }
             _ => ("sqlite::memory:".to_owned(), None),
@@ -51,7 +54,9 @@ impl TestDb {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         let db = runtime.block_on(async {
-            let mut db = content_api::db::connect(&url).await.expect("connect to the test database");
+            let mut db = content_api::db::connect(&url)
+                .await
+                .expect("connect to the test database");
             let log = std::env::var_os("TEST_LOG_SQL").is_some();
             db.set_metric_callback(move |info| {
                 counter.fetch_add(1, Ordering::SeqCst);
@@ -59,7 +64,9 @@ impl TestDb {
                     eprintln!("SQL {:?}: {}", info.elapsed, info.statement.sql);
                 }
             });
-            Migrator::up(&db, None).await.expect("migrate the test database");
+            Migrator::up(&db, None)
+                .await
+                .expect("migrate the test database");
             db
         });
         TestDb {
@@ -79,11 +86,6 @@ impl TestDb {
     /// How many SQL statements have run on this database so far.
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::SeqCst)
-    }
-
-    /// Whether this is PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        self.admin.is_some()
     }
 }
 
@@ -246,7 +248,11 @@ pub fn spawn_app_over(db: TestDb) -> TestApp {
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     db.runtime.spawn(application.run_until_stopped());
-    TestApp { address, db, handle }
+    TestApp {
+        address,
+        db,
+        handle,
+    }
 }
 
 impl Drop for TestApp {
@@ -310,7 +316,10 @@ impl TestApp {
     /// `POST /graphql`; the `data` of an answer that must have no errors.
     pub fn data_with(&self, query: &str, variables: Value) -> Value {
         let answer = self.graphql(query, variables);
-        assert!(answer.get("errors").is_none(), "unexpected errors: {answer:#}");
+        assert!(
+            answer.get("errors").is_none(),
+            "unexpected errors: {answer:#}"
+        );
         answer["data"].clone()
     }
 
@@ -325,7 +334,9 @@ impl TestApp {
 
     /// A raw POST.
     pub fn post(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> HttpAnswer {
-        let mut request = agent().post(format!("{}{path}", self.address)).header("content-type", "application/json");
+        let mut request = agent()
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/json");
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

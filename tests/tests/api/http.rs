@@ -13,9 +13,17 @@ fn the_playground_works_offline() {
     let page = app.get("/graphiql");
     assert_eq!(page.status, 200);
     assert!(page.content_type.starts_with("text/html"));
-    assert!(page.body.contains("xi-jinping-meets-nikolai-patrushev"), "opens with an example query");
+    assert!(
+        page.body.contains("xi-jinping-meets-nikolai-patrushev"),
+        "opens with an example query"
+    );
     assert!(!page.body.contains("https://"), "no external resources");
-    for asset in ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"] {
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
         assert!(page.body.contains(&format!("/graphiql/assets/{asset}")));
         let answer = app.get(&format!("/graphiql/assets/{asset}"));
         assert_eq!(answer.status, 200, "{asset}");
@@ -37,26 +45,52 @@ fn readiness_fails_when_the_database_is_gone() {
     app.db.run(app.db.db.clone().close()).unwrap();
     assert_eq!(app.get("/ready").status, 503);
     assert_eq!(app.get("/health").status, 200);
-    let answer = app.post("/graphql", r#"{"query":"{ articles { nodes { id } } }"}"#, &[]);
+    let answer = app.post(
+        "/graphql",
+        r#"{"query":"{ articles { nodes { id } } }"}"#,
+        &[],
+    );
     let errors = answer.json()["errors"].clone();
     let code = code(&errors[0]);
-    assert!(code == "SERVICE_UNAVAILABLE" || code == "INTERNAL_SERVER_ERROR", "{errors}");
-    assert!(!answer.body.to_lowercase().contains("sqlx"), "{}", answer.body);
+    assert!(
+        code == "SERVICE_UNAVAILABLE" || code == "INTERNAL_SERVER_ERROR",
+        "{errors}"
+    );
+    assert!(
+        !answer.body.to_lowercase().contains("sqlx"),
+        "{}",
+        answer.body
+    );
 }
 
 #[test]
 fn queries_work_over_get_and_answer_in_the_accepted_media_type() {
     let app = spawn_app();
-    let get = app.get("/graphql?query=%7B%20tag(slug%3A%22jinghua-jingxuan%22)%20%7B%20name%20%7D%20%7D");
+    let get =
+        app.get("/graphql?query=%7B%20tag(slug%3A%22jinghua-jingxuan%22)%20%7B%20name%20%7D%20%7D");
     assert_eq!(get.status, 200);
     assert_eq!(get.json()["data"]["tag"]["name"], "精华精选");
     let body = r#"{"query":"{ tags { totalCount } }"}"#;
     let plain = app.post("/graphql", body, &[]);
-    assert!(plain.content_type.starts_with("application/json"), "{}", plain.content_type);
-    let modern = app.post("/graphql", body, &[("accept", "application/graphql-response+json")]);
-    assert!(modern.content_type.starts_with("application/graphql-response+json"));
+    assert!(
+        plain.content_type.starts_with("application/json"),
+        "{}",
+        plain.content_type
+    );
+    let modern = app.post(
+        "/graphql",
+        body,
+        &[("accept", "application/graphql-response+json")],
+    );
+    assert!(modern
+        .content_type
+        .starts_with("application/graphql-response+json"));
     assert_eq!(modern.json()["data"]["tags"]["totalCount"], 2);
-    let broken = app.post("/graphql", r#"{"query":"{ tags { "}"#, &[("accept", "application/graphql-response+json")]);
+    let broken = app.post(
+        "/graphql",
+        r#"{"query":"{ tags { "}"#,
+        &[("accept", "application/graphql-response+json")],
+    );
     assert_eq!(broken.status, 400);
 }
 
@@ -64,21 +98,43 @@ fn queries_work_over_get_and_answer_in_the_accepted_media_type() {
 fn every_error_carries_a_code_and_nothing_internal() {
     let app = spawn_app();
     for (body, expected) in [
-        (r#"{"query":"{ articles { nodes { id } "}"#, "BAD_USER_INPUT"),
-        (r#"{"query":"{ articles { nodes { nope } } }"}"#, "BAD_USER_INPUT"),
-        (r#"{"query":"{ article(slug: 5) { id } }"}"#, "BAD_USER_INPUT"),
+        (
+            r#"{"query":"{ articles { nodes { id } "}"#,
+            "BAD_USER_INPUT",
+        ),
+        (
+            r#"{"query":"{ articles { nodes { nope } } }"}"#,
+            "BAD_USER_INPUT",
+        ),
+        (
+            r#"{"query":"{ article(slug: 5) { id } }"}"#,
+            "BAD_USER_INPUT",
+        ),
         (r#"not json at all"#, "BAD_USER_INPUT"),
-        (r#"{"query":"query($n: Int) { articles(first: $n) { nodes { id } } }","variables":{"n":"x"}}"#, "BAD_USER_INPUT"),
-        (r#"{"query":"{ articles(first: 101) { nodes { id } } }"}"#, "BAD_USER_INPUT"),
-        (r#"{"query":"{ node(id: \"\u0000\") { id } }"}"#, "BAD_USER_INPUT"),
+        (
+            r#"{"query":"query($n: Int) { articles(first: $n) { nodes { id } } }","variables":{"n":"x"}}"#,
+            "BAD_USER_INPUT",
+        ),
+        (
+            r#"{"query":"{ articles(first: 101) { nodes { id } } }"}"#,
+            "BAD_USER_INPUT",
+        ),
+        (
+            r#"{"query":"{ node(id: \"\u0000\") { id } }"}"#,
+            "BAD_USER_INPUT",
+        ),
     ] {
         let answer = app.post("/graphql", body, &[]);
         let json = answer.json();
-        let errors = json["errors"].as_array().unwrap_or_else(|| panic!("{body}: {json}"));
+        let errors = json["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}: {json}"));
         for error in errors {
             assert_eq!(code(error), expected, "{body}: {error}");
             let message = error["message"].as_str().unwrap().to_lowercase();
-            for leak in ["select ", "sqlx", "sqlite", "postgres", "/src/", ".rs:", "panicked"] {
+            for leak in [
+                "select ", "sqlx", "sqlite", "postgres", "/src/", ".rs:", "panicked",
+            ] {
                 assert!(!message.contains(leak), "{body} leaked {leak}: {message}");
             }
         }
@@ -88,7 +144,10 @@ fn every_error_carries_a_code_and_nothing_internal() {
 #[test]
 fn bad_input_names_the_field_at_fault() {
     let app = spawn_app();
-    let errors = app.errors("{ person(slug: \"xi-jinping\") { meetings(last: 500) { totalCount } } }", json!({}));
+    let errors = app.errors(
+        "{ person(slug: \"xi-jinping\") { meetings(last: 500) { totalCount } } }",
+        json!({}),
+    );
     assert_eq!(code(&errors[0]), "BAD_USER_INPUT");
     assert_eq!(errors[0]["extensions"]["field"], "last");
     assert!(errors[0]["message"].as_str().unwrap().contains("100"));

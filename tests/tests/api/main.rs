@@ -1,4 +1,18 @@
-//! The integration tests: one binary, a module per area.
+//! The integration tests: one binary, a module per area. Each test starts the real server
+//! on a random port over its own fresh database (SQLite in memory, or PostgreSQL when
+//! `TEST_DATABASE_URL` is set) and speaks HTTP to it, or calls the service layer directly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+
+mod export;
+mod import;
+
+mod http;
+mod migrations;
+mod pagination;
+mod relations;
+mod root;
+mod schema;
+mod statements;
+mod visibility;

@@ -21,7 +21,11 @@ const TABLES: &[&str] = &[
 ];
 
 fn table_exists(db: &TestDb, table: &str) -> bool {
-    db.run(db.db.execute_unprepared(&format!("SELECT COUNT(*) FROM {table}"))).is_ok()
+    db.run(
+        db.db
+            .execute_unprepared(&format!("SELECT COUNT(*) FROM {table}")),
+    )
+    .is_ok()
 }
 
 #[test]
@@ -34,21 +38,37 @@ fn migrations_run_down_and_up_again() {
     for table in TABLES {
         assert!(!table_exists(&db, table), "{table} after down");
     }
-    assert!(db.run(Migrator::get_pending_migrations(&db.db)).unwrap().len() == 1);
+    assert!(
+        db.run(Migrator::get_pending_migrations(&db.db))
+            .unwrap()
+            .len()
+            == 1
+    );
     db.run(Migrator::up(&db.db, None)).unwrap();
     for table in TABLES {
         assert!(table_exists(&db, table), "{table} after up again");
     }
-    assert!(db.run(Migrator::get_pending_migrations(&db.db)).unwrap().is_empty());
+    assert!(db
+        .run(Migrator::get_pending_migrations(&db.db))
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn the_schema_enforces_unique_slugs_and_foreign_keys() {
     let db = TestDb::new();
     let now = "'2020-01-01 00:00:00+00:00'";
-    let insert = format!("INSERT INTO tags (slug, name, created_at, updated_at) VALUES ('a', 'A', {now}, {now})");
+    let insert = format!(
+        "INSERT INTO tags (slug, name, created_at, updated_at) VALUES ('a', 'A', {now}, {now})"
+    );
     db.run(db.db.execute_unprepared(&insert)).unwrap();
-    assert!(db.run(db.db.execute_unprepared(&insert)).is_err(), "a duplicate slug was accepted");
+    assert!(
+        db.run(db.db.execute_unprepared(&insert)).is_err(),
+        "a duplicate slug was accepted"
+    );
     let dangling = "INSERT INTO article_tags (article_id, tag_id) VALUES (12345, 1)";
-    assert!(db.run(db.db.execute_unprepared(dangling)).is_err(), "a dangling foreign key was accepted");
+    assert!(
+        db.run(db.db.execute_unprepared(dangling)).is_err(),
+        "a dangling foreign key was accepted"
+    );
 }

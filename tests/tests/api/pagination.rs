@@ -46,7 +46,9 @@ fn walk(app: &TestApp, field: &str, order: &str, size: i64, backward: bool) -> V
 }
 
 fn all_ids(app: &TestApp, field: &str, order: &str) -> Vec<String> {
-    let data = app.data(&format!("{{ {field}(first: 100{order}) {{ totalCount nodes {{ id }} }} }}"));
+    let data = app.data(&format!(
+        "{{ {field}(first: 100{order}) {{ totalCount nodes {{ id }} }} }}"
+    ));
     let total = data[field]["totalCount"].as_i64().unwrap();
     let mut ids: Vec<String> = data[field]["nodes"]
         .as_array()
@@ -65,24 +67,65 @@ fn all_ids(app: &TestApp, field: &str, order: &str) -> Vec<String> {
 fn every_ordering_walks_forward_and_backward_without_gap_or_duplicate() {
     let app = spawn_app();
     let cases = [
-        ("articles", vec!["", "PUBLISHED_AT_ASC", "PUBLISHED_AT_DESC", "TITLE_ASC", "TITLE_DESC", "CREATED_AT_ASC", "CREATED_AT_DESC", "UPDATED_AT_ASC", "UPDATED_AT_DESC"]),
-        ("people", vec!["", "NAME_ASC", "NAME_DESC", "CREATED_AT_ASC", "CREATED_AT_DESC"]),
-        ("meetings", vec!["", "HELD_ON_ASC", "HELD_ON_DESC", "TITLE_ASC", "TITLE_DESC"]),
+        (
+            "articles",
+            vec![
+                "",
+                "PUBLISHED_AT_ASC",
+                "PUBLISHED_AT_DESC",
+                "TITLE_ASC",
+                "TITLE_DESC",
+                "CREATED_AT_ASC",
+                "CREATED_AT_DESC",
+                "UPDATED_AT_ASC",
+                "UPDATED_AT_DESC",
+            ],
+        ),
+        (
+            "people",
+            vec![
+                "",
+                "NAME_ASC",
+                "NAME_DESC",
+                "CREATED_AT_ASC",
+                "CREATED_AT_DESC",
+            ],
+        ),
+        (
+            "meetings",
+            vec!["", "HELD_ON_ASC", "HELD_ON_DESC", "TITLE_ASC", "TITLE_DESC"],
+        ),
         ("sources", vec!["", "NAME_ASC", "NAME_DESC"]),
         ("tags", vec!["", "NAME_ASC", "NAME_DESC"]),
         ("quotes", vec![""]),
     ];
     for (field, orders) in cases {
         for order in orders {
-            let order = if order.is_empty() { String::new() } else { format!(", orderBy: [{order}]") };
+            let order = if order.is_empty() {
+                String::new()
+            } else {
+                format!(", orderBy: [{order}]")
+            };
             let expected = all_ids(&app, field, &order);
             let mut unique = expected.clone();
             unique.sort();
             unique.dedup();
-            assert_eq!(unique.len(), expected.len(), "{field}{order}: duplicates in the full list");
+            assert_eq!(
+                unique.len(),
+                expected.len(),
+                "{field}{order}: duplicates in the full list"
+            );
             for size in [1, 7] {
-                assert_eq!(walk(&app, field, &order, size, false), expected, "{field}{order} forward by {size}");
-                assert_eq!(walk(&app, field, &order, size, true), expected, "{field}{order} backward by {size}");
+                assert_eq!(
+                    walk(&app, field, &order, size, false),
+                    expected,
+                    "{field}{order} forward by {size}"
+                );
+                assert_eq!(
+                    walk(&app, field, &order, size, true),
+                    expected,
+                    "{field}{order} backward by {size}"
+                );
             }
         }
     }
@@ -92,26 +135,41 @@ fn every_ordering_walks_forward_and_backward_without_gap_or_duplicate() {
 fn the_default_article_order_is_newest_first_with_ties_broken_by_id() {
     let app = spawn_app();
     let data = app.data("{ articles(first: 100) { totalCount nodes { id slug publishedAt } } }");
-    assert_eq!(data["articles"]["totalCount"], (GENERATED_ARTICLES + SEED_ARTICLES) as i64);
+    assert_eq!(
+        data["articles"]["totalCount"],
+        (GENERATED_ARTICLES + SEED_ARTICLES) as i64
+    );
     let nodes = data["articles"]["nodes"].as_array().unwrap();
     assert_eq!(nodes[0]["slug"], "jin-canrong-featured");
     for pair in nodes.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        let (ta, tb) = (a["publishedAt"].as_str().unwrap(), b["publishedAt"].as_str().unwrap());
+        let (ta, tb) = (
+            a["publishedAt"].as_str().unwrap(),
+            b["publishedAt"].as_str().unwrap(),
+        );
         let ta = chrono::DateTime::parse_from_rfc3339(ta).unwrap();
         let tb = chrono::DateTime::parse_from_rfc3339(tb).unwrap();
         assert!(ta >= tb, "not newest first: {a} then {b}");
     }
     // Ties exist (three generated articles share each time) and break on id, newest id first.
-    let tied: Vec<&Value> = nodes.iter().filter(|n| n["publishedAt"] == nodes[10]["publishedAt"]).collect();
+    let tied: Vec<&Value> = nodes
+        .iter()
+        .filter(|n| n["publishedAt"] == nodes[10]["publishedAt"])
+        .collect();
     assert!(tied.len() > 1, "the data should hold ties");
 }
 
 #[test]
 fn multiple_order_keys_apply_in_turn() {
     let app = spawn_app();
-    let data = app.data("{ meetings(first: 100, orderBy: [TITLE_DESC, HELD_ON_ASC]) { nodes { title } } }");
-    let titles: Vec<&str> = data["meetings"]["nodes"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    let data = app
+        .data("{ meetings(first: 100, orderBy: [TITLE_DESC, HELD_ON_ASC]) { nodes { title } } }");
+    let titles: Vec<&str> = data["meetings"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
     let mut sorted = titles.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(titles, sorted);
@@ -121,7 +179,10 @@ fn multiple_order_keys_apply_in_turn() {
 fn a_page_stays_right_when_rows_are_added_before_it() {
     let app = spawn_app();
     let first = app.data("{ articles(first: 10) { pageInfo { endCursor } nodes { slug } } }");
-    let cursor = first["articles"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let cursor = first["articles"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let expected = app.data_with(
         "query($c: String) { articles(first: 10, after: $c) { nodes { slug } } }",
         json!({"c": cursor}),
@@ -131,12 +192,20 @@ fn a_page_stays_right_when_rows_are_added_before_it() {
         {"slug": "breaking-1", "title": "Breaking 1", "language": "en", "status": "PUBLISHED", "publishedAt": "2026-01-01T00:00:00Z"},
         {"slug": "breaking-2", "title": "Breaking 2", "language": "en", "status": "PUBLISHED", "publishedAt": "2026-01-02T00:00:00Z"},
     ]});
-    app.db.run(content_api::service::import::import_bundle(&app.db.db, bundle.to_string().as_bytes())).unwrap();
+    app.db
+        .run(content_api::service::import::import_bundle(
+            &app.db.db,
+            bundle.to_string().as_bytes(),
+        ))
+        .unwrap();
     let after = app.data_with(
         "query($c: String) { articles(first: 10, after: $c) { nodes { slug } } }",
         json!({"c": cursor}),
     );
-    assert_eq!(after, expected, "the page after the cursor moved when rows were added before it");
+    assert_eq!(
+        after, expected,
+        "the page after the cursor moved when rows were added before it"
+    );
     let head = app.data("{ articles(first: 2) { nodes { slug } } }");
     assert_eq!(head["articles"]["nodes"][0]["slug"], "breaking-2");
 }
@@ -153,15 +222,34 @@ fn a_full_walk_with_rows_inserted_between_pages_sees_every_old_row_once() {
             "query($c: String) { articles(first: 15, after: $c) { pageInfo { hasNextPage endCursor } nodes { id } } }",
             json!({"c": cursor}),
         );
-        seen.extend(data["articles"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            data["articles"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap().to_owned()),
+        );
         // Insert a row that sorts before the current position.
         round += 1;
         let bundle = json!({"articles": [{"slug": format!("inserted-{round}"), "title": "x", "language": "en", "status": "PUBLISHED", "publishedAt": "2025-06-01T00:00:00Z"}]});
-        app.db.run(content_api::service::import::import_bundle(&app.db.db, bundle.to_string().as_bytes())).unwrap();
-        if !data["articles"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+        app.db
+            .run(content_api::service::import::import_bundle(
+                &app.db.db,
+                bundle.to_string().as_bytes(),
+            ))
+            .unwrap();
+        if !data["articles"]["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .unwrap()
+        {
             break;
         }
-        cursor = Some(data["articles"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+        cursor = Some(
+            data["articles"]["pageInfo"]["endCursor"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     assert_eq!(seen, before);
 }
@@ -170,7 +258,8 @@ fn a_full_walk_with_rows_inserted_between_pages_sees_every_old_row_once() {
 fn nested_connections_page_per_parent() {
     let app = spawn_app();
     let xi = "person(slug: \"xi-jinping\")";
-    let total = app.data(&format!("{{ {xi} {{ articles {{ totalCount }} }} }}"))["person"]["articles"]["totalCount"]
+    let total = app.data(&format!("{{ {xi} {{ articles {{ totalCount }} }} }}"))["person"]
+        ["articles"]["totalCount"]
         .as_i64()
         .unwrap();
     assert_eq!(total, GENERATED_ARTICLES as i64 + 1);
@@ -182,11 +271,22 @@ fn nested_connections_page_per_parent() {
             json!({"c": cursor}),
         );
         let articles = &data["person"]["articles"];
-        seen.extend(articles["nodes"].as_array().unwrap().iter().map(|n| n["slug"].as_str().unwrap().to_owned()));
+        seen.extend(
+            articles["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["slug"].as_str().unwrap().to_owned()),
+        );
         if !articles["pageInfo"]["hasNextPage"].as_bool().unwrap() {
             break;
         }
-        cursor = Some(articles["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+        cursor = Some(
+            articles["pageInfo"]["endCursor"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     assert_eq!(seen.len() as i64, total);
     let mut unique = seen.clone();
@@ -195,9 +295,17 @@ fn nested_connections_page_per_parent() {
     assert_eq!(unique.len(), seen.len());
     // Backward from the end gives the last page.
     let data = app.data(&format!("{{ {xi} {{ articles(last: 2) {{ pageInfo {{ hasPreviousPage hasNextPage }} nodes {{ slug }} }} }} }}"));
-    let last: Vec<String> = data["person"]["articles"]["nodes"].as_array().unwrap().iter().map(|n| n["slug"].as_str().unwrap().to_owned()).collect();
+    let last: Vec<String> = data["person"]["articles"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["slug"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(last, seen[seen.len() - 2..].to_vec());
-    assert_eq!(data["person"]["articles"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(
+        data["person"]["articles"]["pageInfo"]["hasPreviousPage"],
+        true
+    );
     assert_eq!(data["person"]["articles"]["pageInfo"]["hasNextPage"], false);
 }
 
@@ -213,7 +321,10 @@ fn page_sizes_are_checked() {
         ("{ articles(last: 101) { nodes { id } } }", "last"),
         ("{ articles(first: -1) { nodes { id } } }", "first"),
         ("{ articles(first: 1, last: 1) { nodes { id } } }", "last"),
-        ("{ people(first: 1) { nodes { articles(first: 500) { totalCount } } } }", "first"),
+        (
+            "{ people(first: 1) { nodes { articles(first: 500) { totalCount } } } }",
+            "first",
+        ),
     ] {
         let errors = app.errors(query, json!({}));
         assert_eq!(code(&errors[0]), "BAD_USER_INPUT", "{query}: {errors:?}");
@@ -225,11 +336,23 @@ fn page_sizes_are_checked() {
 fn bad_cursors_are_refused() {
     let app = spawn_app();
     let data = app.data("{ articles(first: 1) { pageInfo { endCursor } } }");
-    let cursor = data["articles"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let cursor = data["articles"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (query, variables) in [
-        ("query($c: String) { articles(after: $c) { nodes { id } } }", json!({"c": "not-a-cursor"})),
-        ("query($c: String) { articles(after: $c, orderBy: [TITLE_ASC]) { nodes { id } } }", json!({"c": cursor})),
-        ("query($c: String) { people(before: $c) { nodes { id } } }", json!({"c": cursor})),
+        (
+            "query($c: String) { articles(after: $c) { nodes { id } } }",
+            json!({"c": "not-a-cursor"}),
+        ),
+        (
+            "query($c: String) { articles(after: $c, orderBy: [TITLE_ASC]) { nodes { id } } }",
+            json!({"c": cursor}),
+        ),
+        (
+            "query($c: String) { people(before: $c) { nodes { id } } }",
+            json!({"c": cursor}),
+        ),
     ] {
         let errors = app.errors(query, variables);
         assert_eq!(code(&errors[0]), "BAD_USER_INPUT", "{errors:?}");

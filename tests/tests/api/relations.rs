@@ -15,7 +15,10 @@ fn who_took_part_in_the_meeting_the_consulate_article_reports_on() {
            participants {{ role person {{ name nativeName }} }} }} }} }}"
     ));
     let article = &data["article"];
-    assert_eq!(article["source"], json!({"name": "Consulate General of the PRC", "kind": "GOVERNMENT"}));
+    assert_eq!(
+        article["source"],
+        json!({"name": "Consulate General of the PRC", "kind": "GOVERNMENT"})
+    );
     let meeting = &article["meetings"][0];
     assert_eq!(meeting["heldOn"], "2019-12-02");
     assert_eq!(meeting["location"], "Great Hall of the People");
@@ -23,7 +26,12 @@ fn who_took_part_in_the_meeting_the_consulate_article_reports_on() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["role"].as_str().unwrap().to_owned(), p["person"]["name"].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p["role"].as_str().unwrap().to_owned(),
+                p["person"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let expected = [
         ("HOST", "Xi Jinping"),
@@ -32,9 +40,17 @@ fn who_took_part_in_the_meeting_the_consulate_article_reports_on() {
         ("ATTENDEE", "Guo Shengkun"),
         ("ATTENDEE", "Wang Yi"),
     ];
-    assert_eq!(participants, expected.map(|(r, n)| (r.to_owned(), n.to_owned())).to_vec());
-    let hosts = app.data(&format!("{{ meeting(slug: \"{MEETING}\") {{ participants(role: HOST) {{ person {{ slug }} }} }} }}"));
-    assert_eq!(hosts["meeting"]["participants"], json!([{"person": {"slug": "xi-jinping"}}]));
+    assert_eq!(
+        participants,
+        expected.map(|(r, n)| (r.to_owned(), n.to_owned())).to_vec()
+    );
+    let hosts = app.data(&format!(
+        "{{ meeting(slug: \"{MEETING}\") {{ participants(role: HOST) {{ person {{ slug }} }} }} }}"
+    ));
+    assert_eq!(
+        hosts["meeting"]["participants"],
+        json!([{"person": {"slug": "xi-jinping"}}])
+    );
 }
 
 #[test]
@@ -48,10 +64,28 @@ fn article_relations_lead_to_sources_tags_people_meetings_and_quotes() {
     let article = &data["article"];
     assert_eq!(article["tags"], json!([]));
     assert_eq!(article["people"]["totalCount"], 6);
-    let people: Vec<&str> = article["people"]["nodes"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect();
-    assert_eq!(people, ["guo-shengkun", "nikolai-patrushev", "vladimir-putin", "wang-yi", "xi-jinping", "yang-jiechi"]);
+    let people: Vec<&str> = article["people"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        people,
+        [
+            "guo-shengkun",
+            "nikolai-patrushev",
+            "vladimir-putin",
+            "wang-yi",
+            "xi-jinping",
+            "yang-jiechi"
+        ]
+    );
     let patrushev = &article["people"]["nodes"][1];
-    assert_eq!(patrushev["positions"][0]["title"], "Secretary of the National Security Council");
+    assert_eq!(
+        patrushev["positions"][0]["title"],
+        "Secretary of the National Security Council"
+    );
     assert_eq!(patrushev["aliases"], json!(["Patrushev"]));
     let quotes = article["quotes"].as_array().unwrap();
     assert_eq!(quotes.len(), 5);
@@ -65,7 +99,10 @@ fn article_relations_lead_to_sources_tags_people_meetings_and_quotes() {
     let featured = &data["featured"];
     assert_eq!(featured["tags"], json!([{"name": "精华精选"}]));
     assert!(featured["source"].is_null());
-    assert_eq!(featured["people"]["nodes"], json!([{"nativeName": "金灿荣"}]));
+    assert_eq!(
+        featured["people"]["nodes"],
+        json!([{"nativeName": "金灿荣"}])
+    );
 }
 
 #[test]
@@ -82,7 +119,10 @@ fn people_lead_to_their_meetings_articles_and_quotes() {
     let person = &data["person"];
     assert_eq!(person["nativeName"], "Николай Патрушев");
     assert_eq!(person["meetings"]["totalCount"], 1);
-    assert_eq!(person["meetings"]["edges"][0], json!({"role": "GUEST", "node": {"slug": MEETING}}));
+    assert_eq!(
+        person["meetings"]["edges"][0],
+        json!({"role": "GUEST", "node": {"slug": MEETING}})
+    );
     assert_eq!(person["articles"]["totalCount"], 1);
     assert_eq!(person["articles"]["nodes"][0]["slug"], MAIN);
     assert_eq!(person["quotes"]["totalCount"], 2);
@@ -106,15 +146,36 @@ fn meetings_sources_and_tags_lead_back_to_articles() {
            tag(slug: \"jinghua-jingxuan\") {{ articles(first: 1) {{ totalCount nodes {{ slug }} }} }} \
            other: tag(slug: \"jingxuan-jinghua\") {{ articles {{ totalCount nodes {{ title }} }} }} }}"
     ));
-    assert_eq!(data["meeting"]["articles"], json!({"totalCount": 1, "nodes": [{"slug": MAIN}]}));
+    assert_eq!(
+        data["meeting"]["articles"],
+        json!({"totalCount": 1, "nodes": [{"slug": MAIN}]})
+    );
     assert_eq!(data["meeting"]["quotes"].as_array().unwrap().len(), 5);
-    assert_eq!(data["source"]["articles"], json!({"totalCount": 1, "nodes": [{"slug": MAIN}]}));
+    assert_eq!(
+        data["source"]["articles"],
+        json!({"totalCount": 1, "nodes": [{"slug": MAIN}]})
+    );
     assert_eq!(data["agency"]["kind"], "NEWS_AGENCY");
-    assert_eq!(data["agency"]["articles"]["totalCount"], GENERATED_ARTICLES as i64);
-    assert_eq!(data["agency"]["articles"]["nodes"][0]["title"], "Generated article 000");
-    assert_eq!(data["tag"]["articles"]["totalCount"], GENERATED_ARTICLES as i64 + 1);
-    assert_eq!(data["tag"]["articles"]["nodes"][0]["slug"], "jin-canrong-featured");
-    assert_eq!(data["other"]["articles"], json!({"totalCount": 1, "nodes": [{"title": "黑超哥"}]}));
+    assert_eq!(
+        data["agency"]["articles"]["totalCount"],
+        GENERATED_ARTICLES as i64
+    );
+    assert_eq!(
+        data["agency"]["articles"]["nodes"][0]["title"],
+        "Generated article 000"
+    );
+    assert_eq!(
+        data["tag"]["articles"]["totalCount"],
+        GENERATED_ARTICLES as i64 + 1
+    );
+    assert_eq!(
+        data["tag"]["articles"]["nodes"][0]["slug"],
+        "jin-canrong-featured"
+    );
+    assert_eq!(
+        data["other"]["articles"],
+        json!({"totalCount": 1, "nodes": [{"title": "黑超哥"}]})
+    );
 }
 
 #[test]
@@ -124,8 +185,12 @@ fn scalars_come_back_in_their_formats() {
         "{{ article(slug: \"{MAIN}\") {{ publishedAt createdAt updatedAt version status featured language }} }}"
     ));
     let article = &data["article"];
-    let published = chrono::DateTime::parse_from_rfc3339(article["publishedAt"].as_str().unwrap()).unwrap();
-    assert_eq!(published, chrono::DateTime::parse_from_rfc3339("2019-12-02T20:00:00+08:00").unwrap());
+    let published =
+        chrono::DateTime::parse_from_rfc3339(article["publishedAt"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        published,
+        chrono::DateTime::parse_from_rfc3339("2019-12-02T20:00:00+08:00").unwrap()
+    );
     assert_eq!(published.offset().local_minus_utc(), 0, "returned in UTC");
     assert!(chrono::DateTime::parse_from_rfc3339(article["createdAt"].as_str().unwrap()).is_ok());
     assert_eq!(article["version"], 1);

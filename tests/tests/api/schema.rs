@@ -42,13 +42,22 @@ fn shape(sdl: &str) -> Shape {
     let document = async_graphql_parser::parse_schema(sdl).expect("parse SDL");
     let mut shape = Shape::default();
     for definition in document.definitions {
-        let TypeSystemDefinition::Type(definition) = definition else { continue };
+        let TypeSystemDefinition::Type(definition) = definition else {
+            continue;
+        };
         let definition = definition.node;
         let name = definition.name.node.to_string();
         let kind = match definition.kind {
             TypeKind::Scalar => "scalar",
             TypeKind::Object(object) => {
-                shape.interfaces.insert(name.clone(), object.implements.iter().map(|i| i.node.to_string()).collect());
+                shape.interfaces.insert(
+                    name.clone(),
+                    object
+                        .implements
+                        .iter()
+                        .map(|i| i.node.to_string())
+                        .collect(),
+                );
                 for field in object.fields {
                     let field = field.node;
                     let arguments = field
@@ -56,23 +65,39 @@ fn shape(sdl: &str) -> Shape {
                         .iter()
                         .map(|a| (a.node.name.node.to_string(), a.node.ty.node.clone()))
                         .collect();
-                    shape.fields.insert((name.clone(), field.name.node.to_string()), (field.ty.node, arguments));
+                    shape.fields.insert(
+                        (name.clone(), field.name.node.to_string()),
+                        (field.ty.node, arguments),
+                    );
                 }
                 "object"
             }
             TypeKind::Interface(interface) => {
                 for field in interface.fields {
                     let field = field.node;
-                    shape.fields.insert((name.clone(), field.name.node.to_string()), (field.ty.node, BTreeMap::new()));
+                    shape.fields.insert(
+                        (name.clone(), field.name.node.to_string()),
+                        (field.ty.node, BTreeMap::new()),
+                    );
                 }
                 "interface"
             }
             TypeKind::Union(union) => {
-                shape.unions.insert(name.clone(), union.members.iter().map(|m| m.node.to_string()).collect());
+                shape.unions.insert(
+                    name.clone(),
+                    union.members.iter().map(|m| m.node.to_string()).collect(),
+                );
                 "union"
             }
             TypeKind::Enum(enumeration) => {
-                shape.values.insert(name.clone(), enumeration.values.iter().map(|v| v.node.value.node.to_string()).collect());
+                shape.values.insert(
+                    name.clone(),
+                    enumeration
+                        .values
+                        .iter()
+                        .map(|v| v.node.value.node.to_string())
+                        .collect(),
+                );
                 "enum"
             }
             TypeKind::InputObject(_) => "input",
@@ -116,20 +141,28 @@ fn breaks(contract: &Shape, served: &Shape) -> Vec<String> {
         }
         match served.kinds.get(name) {
             None => problems.push(format!("missing type {name}")),
-            Some(found) if found != kind => problems.push(format!("{name} is a {found}, not a {kind}")),
+            Some(found) if found != kind => {
+                problems.push(format!("{name} is a {found}, not a {kind}"))
+            }
             _ => {}
         }
     }
     for ((type_name, field), (ty, arguments)) in &contract.fields {
-        if NOT_YET_TYPES.contains(&type_name.as_str()) || NOT_YET_FIELDS.contains(&(type_name.as_str(), field.as_str())) {
+        if NOT_YET_TYPES.contains(&type_name.as_str())
+            || NOT_YET_FIELDS.contains(&(type_name.as_str(), field.as_str()))
+        {
             continue;
         }
-        let Some((served_ty, served_arguments)) = served.fields.get(&(type_name.clone(), field.clone())) else {
+        let Some((served_ty, served_arguments)) =
+            served.fields.get(&(type_name.clone(), field.clone()))
+        else {
             problems.push(format!("missing field {type_name}.{field}"));
             continue;
         };
         if !output_compatible(ty, served_ty) {
-            problems.push(format!("{type_name}.{field} is {served_ty}, the contract says {ty}"));
+            problems.push(format!(
+                "{type_name}.{field} is {served_ty}, the contract says {ty}"
+            ));
         }
         for (argument, argument_ty) in arguments {
             if NOT_YET_ARGUMENTS.contains(&argument.as_str()) {
@@ -145,7 +178,9 @@ fn breaks(contract: &Shape, served: &Shape) -> Vec<String> {
         }
         for (argument, served_ty) in served_arguments {
             if !arguments.contains_key(argument) && !served_ty.nullable {
-                problems.push(format!("{type_name}.{field} adds the required argument {argument}"));
+                problems.push(format!(
+                    "{type_name}.{field} adds the required argument {argument}"
+                ));
             }
         }
     }
@@ -173,7 +208,11 @@ fn breaks(contract: &Shape, served: &Shape) -> Vec<String> {
 #[test]
 fn the_served_schema_keeps_the_contract() {
     let problems = breaks(&shape(CONTRACT), &shape(&content_api::graphql::sdl()));
-    assert!(problems.is_empty(), "the served schema breaks the contract:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the served schema breaks the contract:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -188,6 +227,9 @@ fn the_contract_check_catches_breaks() {
     ];
     for (i, sdl) in broken.iter().enumerate() {
         assert_ne!(sdl, &served, "case {i} did not change the SDL");
-        assert!(!breaks(&contract, &shape(sdl)).is_empty(), "case {i} was not caught");
+        assert!(
+            !breaks(&contract, &shape(sdl)).is_empty(),
+            "case {i} was not caught"
+        );
     }
 }

@@ -37,7 +37,10 @@ fn hidden_articles_are_not_reachable_by_id() {
         .flat_map(|n| {
             use base64::Engine as _;
             let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-            [e.encode(format!("Article:{n}")), e.encode(format!("Quote:{n}"))]
+            [
+                e.encode(format!("Article:{n}")),
+                e.encode(format!("Quote:{n}")),
+            ]
         })
         .collect();
     for chunk in ids.chunks(100) {
@@ -46,6 +49,9 @@ fn hidden_articles_are_not_reachable_by_id() {
             json!({"ids": chunk}),
         );
         assert!(answer.get("errors").is_none(), "{answer}");
-        assert!(!answer.to_string().contains("SECRET"), "a hidden article leaked through node");
+        assert!(
+            !answer.to_string().contains("SECRET"),
+            "a hidden article leaked through node"
+        );
     }
 }

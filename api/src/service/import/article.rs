@@ -1,0 +1,335 @@
+//! Writing articles with their tags, people, meetings and quotes: insert a new slug; leave a
+//! stored article alone when the record says the same; otherwise update it, bump its
+//! `version`, and replace the lists that changed.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    article, article_meeting, article_person, article_tag, meeting, person, quote, source, tag,
+};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::store::{
+    find_by_slug, insert_rows, no_duplicates, to_micros, Fault, Given, Kind, Outcome, Store,
+};
+use super::Problem;
+use crate::service::record::{ArticleRecord, QuoteRecord};
+
+impl Store {
+    /// Writes an article with its links and quotes.
+    pub(super) async fn write_article(
+        &mut self,
+        record: ArticleRecord,
+        location: &str,
+    ) -> Result<Outcome, Fault> {
+        self.claim(Kind::Article, &record.slug, location).await?;
+        no_duplicates(&record.tags, |index| format!("tags[{index}]"))?;
+        no_duplicates(&record.people, |index| format!("people[{index}]"))?;
+        no_duplicates(&record.meetings, |index| format!("meetings[{index}]"))?;
+        let source_id = match record.source.as_deref() {
+            Some(slug) => {
+                let ids = self
+                    .resolve::<source::Entity>(&[(0, slug)], |_| "source".to_owned())
+                    .await?;
+                ids.into_iter().next()
+            }
+            None => None,
+        };
+        let links = Links {
+            tags: self
+                .resolve::<tag::Entity>(&numbered(&record.tags), |index| format!("tags[{index}]"))
+                .await?,
+            people: self
+                .resolve::<person::Entity>(&numbered(&record.people), |index| {
+                    format!("people[{index}]")
+                })
+                .await?,
+            meetings: self
+                .resolve::<meeting::Entity>(&numbered(&record.meetings), |index| {
+                    format!("meetings[{index}]")
+                })
+                .await?,
+        };
+        let quotes = self.resolve_quotes(record.quotes).await?;
+        let given = Given::new(record.created_at, record.updated_at);
+        let published_at = record.published_at.map(to_micros);
+
+        let Some(stored) = find_by_slug::<article::Entity>(&self.txn, &record.slug).await? else {
+            let (created_at, updated_at) = given.for_new(self.now);
+            let row = article::ActiveModel {
+                id: NotSet,
+                slug: Set(record.slug),
+                title: Set(record.title),
+                summary: Set(record.summary),
+                body: Set(record.body),
+                language: Set(record.language),
+                status: Set(record.status),
+                featured: Set(record.featured),
+                published_at: Set(published_at),
+                source_id: Set(source_id),
+                version: Set(1),
+                created_at: Set(created_at),
+                updated_at: Set(updated_at),
+            };
+            let id = article::Entity::insert(row)
+                .exec(&self.txn)
+                .await?
+                .last_insert_id;
+            insert_links::<article_tag::Entity>(&self.txn, id, &links.tags).await?;
+            insert_links::<article_person::Entity>(&self.txn, id, &links.people).await?;
+            insert_links::<article_meeting::Entity>(&self.txn, id, &links.meetings).await?;
+            insert_quotes(&self.txn, id, quotes, updated_at).await?;
+            return Ok(Outcome::Created);
+        };
+
+        let tags_changed =
+            stored_links::<article_tag::Entity>(&self.txn, stored.id).await? != links.tags;
+        let people_changed =
+            stored_links::<article_person::Entity>(&self.txn, stored.id).await? != links.people;
+        let meetings_changed =
+            stored_links::<article_meeting::Entity>(&self.txn, stored.id).await? != links.meetings;
+        let stored_quotes = quote::Entity::find()
+            .filter(quote::Column::ArticleId.eq(stored.id))
+            .order_by_asc(quote::Column::Position)
+            .order_by_asc(quote::Column::Id)
+            .all(&self.txn)
+            .await?;
+        let quotes_changed = stored_quotes.len() != quotes.len()
+            || stored_quotes
+                .iter()
+                .zip(&quotes)
+                .enumerate()
+                .any(|(index, (stored, wanted))| !wanted.matches(stored, position_of(index)));
+        let lists_changed = tags_changed || people_changed || meetings_changed || quotes_changed;
+        let (created_at, updated_at) = given.over(stored.created_at, stored.updated_at);
+        let wanted = article::Model {
+            title: record.title,
+            summary: record.summary,
+            body: record.body,
+            language: record.language,
+            status: record.status,
+            featured: record.featured,
+            published_at,
+            source_id,
+            created_at,
+            updated_at,
+            ..stored.clone()
+        };
+        if wanted == stored && !lists_changed {
+            return Ok(Outcome::Unchanged);
+        }
+        let updated_at = given.changed_at(self.now);
+        let version = stored.version.saturating_add(1);
+        article::Model {
+            updated_at,
+            version,
+            ..wanted
+        }
+        .into_active_model()
+        .reset_all()
+        .update_without_returning(&self.txn)
+        .await?;
+        if tags_changed {
+            delete_links::<article_tag::Entity>(&self.txn, stored.id).await?;
+            insert_links::<article_tag::Entity>(&self.txn, stored.id, &links.tags).await?;
+        }
+        if people_changed {
+            delete_links::<article_person::Entity>(&self.txn, stored.id).await?;
+            insert_links::<article_person::Entity>(&self.txn, stored.id, &links.people).await?;
+        }
+        if meetings_changed {
+            delete_links::<article_meeting::Entity>(&self.txn, stored.id).await?;
+            insert_links::<article_meeting::Entity>(&self.txn, stored.id, &links.meetings).await?;
+        }
+        if quotes_changed {
+            quote::Entity::delete_many()
+                .filter(quote::Column::ArticleId.eq(stored.id))
+                .exec(&self.txn)
+                .await?;
+            insert_quotes(&self.txn, stored.id, quotes, updated_at).await?;
+        }
+        Ok(Outcome::Updated)
+    }
+
+    /// The quotes of a record with their speakers and meetings resolved.
+    async fn resolve_quotes(
+        &mut self,
+        quotes: Vec<QuoteRecord>,
+    ) -> Result<Vec<WantedQuote>, Fault> {
+        if i32::try_from(quotes.len()).is_err() {
+            return Err(Problem::new("quotes", "too many quotes").into());
+        }
+        let speakers: Vec<(usize, &str)> = quotes
+            .iter()
+            .map(|said| said.person.as_str())
+            .enumerate()
+            .collect();
+        let speaker_ids = self
+            .resolve::<person::Entity>(&speakers, |index| format!("quotes[{index}].person"))
+            .await?;
+        let meetings: Vec<(usize, &str)> = quotes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, said)| said.meeting.as_deref().map(|slug| (index, slug)))
+            .collect();
+        let meeting_ids = self
+            .resolve::<meeting::Entity>(&meetings, |index| format!("quotes[{index}].meeting"))
+            .await?;
+        let mut meeting_of: Vec<Option<i64>> = vec![None; quotes.len()];
+        for (&(index, _), id) in meetings.iter().zip(meeting_ids) {
+            if let Some(slot) = meeting_of.get_mut(index) {
+                *slot = Some(id);
+            }
+        }
+        Ok(quotes
+            .into_iter()
+            .zip(speaker_ids)
+            .zip(meeting_of)
+            .map(|((said, person_id), meeting_id)| WantedQuote {
+                person_id,
+                meeting_id,
+                verb: said.verb,
+                text: said.text,
+                given: Given::new(said.created_at, said.updated_at),
+            })
+            .collect())
+    }
+}
+
+/// The ids an article links to, in the record's order.
+struct Links {
+    tags: Vec<i64>,
+    people: Vec<i64>,
+    meetings: Vec<i64>,
+}
+
+/// A quote as the record gives it, references resolved.
+struct WantedQuote {
+    person_id: i64,
+    meeting_id: Option<i64>,
+    verb: Option<String>,
+    text: String,
+    given: Given,
+}
+
+impl WantedQuote {
+    /// Whether `stored`, at `position`, already says this (timestamps compared when given).
+    fn matches(&self, stored: &quote::Model, position: i32) -> bool {
+        stored.position == position
+            && stored.person_id == self.person_id
+            && stored.meeting_id == self.meeting_id
+            && stored.verb == self.verb
+            && stored.text == self.text
+            && self.given.over(stored.created_at, stored.updated_at)
+                == (stored.created_at, stored.updated_at)
+    }
+}
+
+/// A quote's `position`: its index in the article's list (the list's length was checked).
+fn position_of(index: usize) -> i32 {
+    i32::try_from(index).unwrap_or(i32::MAX)
+}
+
+/// Slugs with their indexes, as `Store::resolve` takes them.
+fn numbered(slugs: &[String]) -> Vec<(usize, &str)> {
+    slugs.iter().map(String::as_str).enumerate().collect()
+}
+
+/// Writes the quotes of an article; those without timestamps get the article's `updated_at`.
+async fn insert_quotes(
+    txn: &DatabaseTransaction,
+    article_id: i64,
+    quotes: Vec<WantedQuote>,
+    written_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows = quotes.into_iter().enumerate().map(|(index, said)| {
+        let (created_at, updated_at) = said.given.for_new(written_at);
+        quote::ActiveModel {
+            id: NotSet,
+            article_id: Set(article_id),
+            person_id: Set(said.person_id),
+            meeting_id: Set(said.meeting_id),
+            verb: Set(said.verb),
+            text: Set(said.text),
+            position: Set(position_of(index)),
+            created_at: Set(created_at),
+            updated_at: Set(updated_at),
+        }
+    });
+    insert_rows(txn, rows.collect()).await
+}
+
+/// A table linking articles to other records, in the order given.
+trait Link: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn article_column() -> Self::Column;
+    fn other_column() -> Self::Column;
+    fn row(article_id: i64, other_id: i64) -> Self::ActiveModel;
+}
+
+macro_rules! link {
+    ($($module:ident: $column:ident $field:ident),* $(,)?) => {$(
+        impl Link for $module::Entity {
+            fn id_column() -> $module::Column {
+                $module::Column::Id
+            }
+            fn article_column() -> $module::Column {
+                $module::Column::ArticleId
+            }
+            fn other_column() -> $module::Column {
+                $module::Column::$column
+            }
+            fn row(article_id: i64, other_id: i64) -> $module::ActiveModel {
+                $module::ActiveModel {
+                    id: NotSet,
+                    article_id: Set(article_id),
+                    $field: Set(other_id),
+                }
+            }
+        }
+    )*};
+}
+
+link!(
+    article_tag: TagId tag_id,
+    article_person: PersonId person_id,
+    article_meeting: MeetingId meeting_id,
+);
+
+/// The ids an article links to through `L`, in order.
+async fn stored_links<L: Link>(
+    txn: &DatabaseTransaction,
+    article_id: i64,
+) -> Result<Vec<i64>, DbErr> {
+    L::find()
+        .select_only()
+        .column(L::other_column())
+        .filter(L::article_column().eq(article_id))
+        .order_by_asc(L::id_column())
+        .into_tuple()
+        .all(txn)
+        .await
+}
+
+async fn delete_links<L: Link>(txn: &DatabaseTransaction, article_id: i64) -> Result<(), DbErr> {
+    L::delete_many()
+        .filter(L::article_column().eq(article_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_links<L: Link>(
+    txn: &DatabaseTransaction,
+    article_id: i64,
+    others: &[i64],
+) -> Result<(), DbErr> {
+    let rows = others
+        .iter()
+        .map(|&other| L::row(article_id, other))
+        .collect();
+    insert_rows(txn, rows).await
+}
