@@ -8,6 +8,7 @@ mod helpers;
 mod export;
 mod import;
 
+mod cli;
 mod http;
 mod migrations;
 mod pagination;
