@@ -8,13 +8,16 @@ use entity::article;
 use super::connection::{connection, page_request};
 use super::context::loader;
 use super::count::Total;
-use super::enums::ArticleStatus;
+use super::enums::{orders, ArticleOrder, ArticleStatus};
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
 use super::loaders::{
-    ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById, TagsOfArticle,
+    ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById,
+    TagsOfArticle,
 };
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
+use crate::service::article::ArticleParent;
+use crate::service::page::PageRequest;
 
 /// A piece of content: news, a briefing, a commentary.
 #[derive(Clone)]
@@ -139,4 +142,24 @@ impl Article {
             .gql()?;
         Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
     }
+}
+
+/// The `articles` connection of a person, meeting, source or tag: one page per parent,
+/// loaded for every parent of the level at once.
+pub(super) async fn articles_of(
+    ctx: &Context<'_>,
+    parent: ArticleParent,
+    id: i64,
+    page: PageRequest,
+    order_by: Option<Vec<ArticleOrder>>,
+) -> Result<ArticleConnection> {
+    let key = ArticlesOf {
+        parent,
+        id,
+        order: orders(order_by),
+        page,
+    };
+    let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+    let total = Total::Child(ChildList::Articles(parent), id);
+    Ok(ArticleConnection { page, total })
 }

@@ -4,13 +4,13 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::meeting;
 
+use super::article::articles_of;
 use super::connection::{connection, page_request};
 use super::context::loader;
-use super::count::Total;
-use super::enums::{orders, ArticleOrder, ParticipantRole};
+use super::enums::{ArticleOrder, ParticipantRole};
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
-use super::loaders::{ArticlesOf, ChildList, ParticipantsOfMeeting, QuotesOfMeeting};
+use super::loaders::{ParticipantsOfMeeting, QuotesOfMeeting};
 use super::scalar::Date;
 use super::{ArticleConnection, Person, Quote};
 use crate::service::article::ArticleParent;
@@ -93,15 +93,8 @@ impl Meeting {
         before: Option<String>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
-        let key = ArticlesOf {
-            parent: ArticleParent::Meeting,
-            id: self.0.id,
-            order: orders(order_by),
-            page: page_request(first, after, last, before).gql()?,
-        };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-        let total = Total::Child(ChildList::Articles(ArticleParent::Meeting), self.0.id);
-        Ok(ArticleConnection { page, total })
+        let page = page_request(first, after, last, before).gql()?;
+        articles_of(ctx, ArticleParent::Meeting, self.0.id, page, order_by).await
     }
     /// What was said there, as published articles report it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {

@@ -4,6 +4,7 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::{person, position};
 
+use super::article::articles_of;
 use super::connection::{connection, page_request, PageInfo};
 use super::context::loader;
 use super::count::Total;
@@ -11,7 +12,7 @@ use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
 use super::loaders::{
-    AliasesOfPerson, ArticlesOf, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson,
+    AliasesOfPerson, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson,
 };
 use super::scalar::Date;
 use super::{ArticleConnection, Meeting, QuoteConnection};
@@ -112,15 +113,8 @@ impl Person {
         before: Option<String>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
-        let key = ArticlesOf {
-            parent: ArticleParent::Person,
-            id: self.0.id,
-            order: orders(order_by),
-            page: page_request(first, after, last, before).gql()?,
-        };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-        let total = Total::Child(ChildList::Articles(ArticleParent::Person), self.0.id);
-        Ok(ArticleConnection { page, total })
+        let page = page_request(first, after, last, before).gql()?;
+        articles_of(ctx, ArticleParent::Person, self.0.id, page, order_by).await
     }
     /// What the person said, newest first.
     async fn quotes(

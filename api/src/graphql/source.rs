@@ -4,13 +4,11 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::source;
 
+use super::article::articles_of;
 use super::connection::{connection, page_request};
-use super::context::loader;
-use super::count::Total;
-use super::enums::{orders, ArticleOrder, SourceKind};
+use super::enums::{ArticleOrder, SourceKind};
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
-use super::loaders::{ArticlesOf, ChildList};
 use super::ArticleConnection;
 use crate::service::article::ArticleParent;
 
@@ -62,15 +60,8 @@ impl Source {
         before: Option<String>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
-        let key = ArticlesOf {
-            parent: ArticleParent::Source,
-            id: self.0.id,
-            order: orders(order_by),
-            page: page_request(first, after, last, before).gql()?,
-        };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-        let total = Total::Child(ChildList::Articles(ArticleParent::Source), self.0.id);
-        Ok(ArticleConnection { page, total })
+        let page = page_request(first, after, last, before).gql()?;
+        articles_of(ctx, ArticleParent::Source, self.0.id, page, order_by).await
     }
     /// When the record was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {

@@ -3,13 +3,11 @@
 use async_graphql::{Context, Object, Result, ID};
 use entity::tag;
 
+use super::article::articles_of;
 use super::connection::{connection, page_request};
-use super::context::loader;
-use super::count::Total;
-use super::enums::{orders, ArticleOrder};
+use super::enums::ArticleOrder;
 use super::error::GqlResult;
 use super::id::{encode, NodeKind};
-use super::loaders::{ArticlesOf, ChildList};
 use super::ArticleConnection;
 use crate::service::article::ArticleParent;
 
@@ -43,14 +41,7 @@ impl Tag {
         before: Option<String>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
-        let key = ArticlesOf {
-            parent: ArticleParent::Tag,
-            id: self.0.id,
-            order: orders(order_by),
-            page: page_request(first, after, last, before).gql()?,
-        };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-        let total = Total::Child(ChildList::Articles(ArticleParent::Tag), self.0.id);
-        Ok(ArticleConnection { page, total })
+        let page = page_request(first, after, last, before).gql()?;
+        articles_of(ctx, ArticleParent::Tag, self.0.id, page, order_by).await
     }
 }
