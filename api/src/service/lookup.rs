@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use entity::{meeting, person, source, tag};
+use entity::{article, meeting, person, source, tag};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
 
 use super::page::{self, Ordering, Page, PageRequest};
 use crate::AppResult;
 
-/// An entity with an `id` and a unique `slug`.
+/// An entity with an `id` and a unique `slug`. (Articles are keyed too, but their look-ups
+/// go through `service::article`, which applies visibility.)
 pub trait Keyed: EntityTrait {
     fn id_column() -> Self::Column;
     fn slug_column() -> Self::Column;
@@ -32,7 +33,7 @@ macro_rules! keyed {
     )*};
 }
 
-keyed!(person, meeting, source, tag);
+keyed!(article, person, meeting, source, tag);
 
 /// Rows by id; unknown ids are absent from the map.
 pub async fn by_ids<E: Keyed>(

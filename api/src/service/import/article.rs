@@ -8,12 +8,12 @@ use entity::{
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::store::{
-    find_by_slug, insert_rows, no_duplicates, to_micros, Fault, Given, Kind, Outcome, Store,
+    find_by_slug, insert_rows, no_duplicates, to_micros, write_back, Fault, Given, Kind, Outcome,
+    Store,
 };
 use super::Problem;
 use crate::service::record::{ArticleRecord, QuoteRecord};
@@ -123,14 +123,14 @@ impl Store {
         }
         let updated_at = given.changed_at(self.now);
         let version = stored.version.saturating_add(1);
-        article::Model {
-            updated_at,
-            version,
-            ..wanted
-        }
-        .into_active_model()
-        .reset_all()
-        .update_without_returning(&self.txn)
+        write_back(
+            &self.txn,
+            article::Model {
+                updated_at,
+                version,
+                ..wanted
+            },
+        )
         .await?;
         if tags_changed {
             delete_links::<article_tag::Entity>(&self.txn, stored.id).await?;

@@ -10,11 +10,13 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entity::{article, meeting, person, source, tag};
 use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, OnConflict, Query, Table};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    DeriveIden, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, DeriveIden, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 
 use super::{ImportError, ImportSummary, Problem};
+use crate::service::lookup::Keyed;
 use crate::service::record::Record;
 
 /// How many slug → id pairs the cache keeps per kind before it starts over.
@@ -53,22 +55,14 @@ impl Kind {
 }
 
 /// An entity whose records other records name by `slug`.
-pub(super) trait Slugged: EntityTrait {
+pub(super) trait Slugged: Keyed {
     const KIND: Kind;
-    fn id_column() -> Self::Column;
-    fn slug_column() -> Self::Column;
 }
 
 macro_rules! slugged {
     ($($module:ident => $kind:ident),* $(,)?) => {$(
         impl Slugged for $module::Entity {
             const KIND: Kind = Kind::$kind;
-            fn id_column() -> $module::Column {
-                $module::Column::Id
-            }
-            fn slug_column() -> $module::Column {
-                $module::Column::Slug
-            }
         }
     )*};
 }
@@ -292,6 +286,21 @@ pub(super) async fn find_by_slug<E: Slugged>(
     slug: &str,
 ) -> Result<Option<E::Model>, DbErr> {
     E::find().filter(E::slug_column().eq(slug)).one(txn).await
+}
+
+/// Writes a changed row back, every column.
+pub(super) async fn write_back<A>(
+    txn: &DatabaseTransaction,
+    row: impl IntoActiveModel<A>,
+) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+{
+    row.into_active_model()
+        .reset_all()
+        .update_without_returning(txn)
+        .await?;
+    Ok(())
 }
 
 /// Inserts rows in batches, in order (ids grow in the order given).

@@ -5,11 +5,11 @@ use entity::{
     meeting, meeting_participant, person, person_alias, position, source, tag, ParticipantRole,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::store::{find_by_slug, insert_rows, no_duplicates, Fault, Given, Kind, Outcome, Store};
+use super::store::{
+    find_by_slug, insert_rows, no_duplicates, write_back, Fault, Given, Kind, Outcome, Store,
+};
 use crate::service::record::{
     MeetingRecord, PersonRecord, PositionRecord, SourceRecord, TagRecord,
 };
@@ -56,13 +56,13 @@ impl Store {
             return Ok(Outcome::Unchanged);
         }
         let updated_at = given.changed_at(self.now);
-        source::Model {
-            updated_at,
-            ..wanted
-        }
-        .into_active_model()
-        .reset_all()
-        .update_without_returning(&self.txn)
+        write_back(
+            &self.txn,
+            source::Model {
+                updated_at,
+                ..wanted
+            },
+        )
         .await?;
         Ok(Outcome::Updated)
     }
@@ -102,13 +102,13 @@ impl Store {
             return Ok(Outcome::Unchanged);
         }
         let updated_at = given.changed_at(self.now);
-        tag::Model {
-            updated_at,
-            ..wanted
-        }
-        .into_active_model()
-        .reset_all()
-        .update_without_returning(&self.txn)
+        write_back(
+            &self.txn,
+            tag::Model {
+                updated_at,
+                ..wanted
+            },
+        )
         .await?;
         Ok(Outcome::Updated)
     }
@@ -175,13 +175,13 @@ impl Store {
             return Ok(Outcome::Unchanged);
         }
         let updated_at = given.changed_at(self.now);
-        person::Model {
-            updated_at,
-            ..wanted
-        }
-        .into_active_model()
-        .reset_all()
-        .update_without_returning(&self.txn)
+        write_back(
+            &self.txn,
+            person::Model {
+                updated_at,
+                ..wanted
+            },
+        )
         .await?;
         if aliases_changed {
             person_alias::Entity::delete_many()
@@ -314,13 +314,13 @@ impl Store {
             return Ok(Outcome::Unchanged);
         }
         let updated_at = given.changed_at(self.now);
-        meeting::Model {
-            updated_at,
-            ..wanted
-        }
-        .into_active_model()
-        .reset_all()
-        .update_without_returning(&self.txn)
+        write_back(
+            &self.txn,
+            meeting::Model {
+                updated_at,
+                ..wanted
+            },
+        )
         .await?;
         if participants_changed {
             meeting_participant::Entity::delete_many()
