@@ -1,8 +1,13 @@
 //! The read fields of `Query`: nodes, look-ups by id or slug, and the root lists.
 
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Object, Result, ID};
 use entity::{meeting, person, source, tag};
 use futures_util::future::try_join_all;
+use sea_orm::ModelTrait;
 
 use super::connection::page_request;
 use super::context::{loader, request};
@@ -10,14 +15,16 @@ use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, PersonOrder, SourceOrder, TagOrder};
 use super::error::GqlResult;
 use super::id::{decode_as, NodeKind};
-use super::loaders::{ArticleById, MeetingById, PersonById, SourceById, TagById};
+use super::loaders::{ArticleById, ContentLoader, MeetingById, PersonById, SourceById, TagById};
 use super::node::{load_node, Node};
 use super::{
     Article, ArticleConnection, Meeting, MeetingConnection, Person, PersonConnection,
     QuoteConnection, Source, SourceConnection, Tag, TagConnection,
 };
+use crate::service;
+use crate::service::lookup::{self, Keyed};
 use crate::service::order::{meeting_ordering, person_ordering, source_ordering, tag_ordering};
-use crate::service::{self, lookup};
+use crate::service::page::{Ordering, Page, PageRequest};
 use crate::{AppError, AppResult};
 
 /// The most IDs one `nodes` call takes.
@@ -39,6 +46,39 @@ fn lookup_of(id: Option<ID>, slug: Option<String>, kind: NodeKind) -> AppResult<
         )),
         (None, None) => Err(AppError::validation("id", "give `id` or `slug`")),
     }
+}
+
+/// A person, meeting, source or tag by global ID (through the request's loader) or slug.
+async fn find_one<E, K>(
+    ctx: &Context<'_>,
+    id: Option<ID>,
+    slug: Option<String>,
+    kind: NodeKind,
+    key: fn(i64) -> K,
+) -> Result<Option<E::Model>>
+where
+    E: Keyed,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    ContentLoader: Loader<K, Value = E::Model, Error = Arc<AppError>>,
+{
+    match lookup_of(id, slug, kind).gql()? {
+        Lookup::Id(id) => loader(ctx)?.load_one(key(id)).await.gql(),
+        Lookup::Slug(slug) => lookup::by_slug::<E>(&request(ctx)?.db, &slug).await.gql(),
+    }
+}
+
+/// A page of all people, meetings, sources or tags.
+async fn list_all<E: Keyed>(
+    ctx: &Context<'_>,
+    ordering: Ordering<E::Column>,
+    page: PageRequest,
+) -> Result<Page<E::Model>>
+where
+    E::Model: ModelTrait<Entity = E>,
+{
+    lookup::list::<E>(&request(ctx)?.db, &ordering, &page)
+        .await
+        .gql()
 }
 
 /// The entry points for reading.
@@ -117,12 +157,8 @@ impl Query {
         id: Option<ID>,
         slug: Option<String>,
     ) -> Result<Option<Person>> {
-        let found = match lookup_of(id, slug, NodeKind::Person).gql()? {
-            Lookup::Id(id) => loader(ctx)?.load_one(PersonById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<person::Entity>(&request(ctx)?.db, &slug)
-                .await
-                .gql()?,
-        };
+        let found =
+            find_one::<person::Entity, _>(ctx, id, slug, NodeKind::Person, PersonById).await?;
         Ok(found.map(Person))
     }
 
@@ -138,9 +174,7 @@ impl Query {
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = person_ordering(&orders(order_by));
-        let page = lookup::list::<person::Entity>(&request(ctx)?.db, &ordering, &page)
-            .await
-            .gql()?;
+        let page = list_all::<person::Entity>(ctx, ordering, page).await?;
         Ok(PersonConnection {
             page,
             total: Total::People,
@@ -154,12 +188,8 @@ impl Query {
         id: Option<ID>,
         slug: Option<String>,
     ) -> Result<Option<Meeting>> {
-        let found = match lookup_of(id, slug, NodeKind::Meeting).gql()? {
-            Lookup::Id(id) => loader(ctx)?.load_one(MeetingById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<meeting::Entity>(&request(ctx)?.db, &slug)
-                .await
-                .gql()?,
-        };
+        let found =
+            find_one::<meeting::Entity, _>(ctx, id, slug, NodeKind::Meeting, MeetingById).await?;
         Ok(found.map(Meeting))
     }
 
@@ -175,9 +205,7 @@ impl Query {
     ) -> Result<MeetingConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = meeting_ordering(&orders(order_by));
-        let page = lookup::list::<meeting::Entity>(&request(ctx)?.db, &ordering, &page)
-            .await
-            .gql()?;
+        let page = list_all::<meeting::Entity>(ctx, ordering, page).await?;
         Ok(MeetingConnection {
             page,
             total: Total::Meetings,
@@ -191,12 +219,8 @@ impl Query {
         id: Option<ID>,
         slug: Option<String>,
     ) -> Result<Option<Source>> {
-        let found = match lookup_of(id, slug, NodeKind::Source).gql()? {
-            Lookup::Id(id) => loader(ctx)?.load_one(SourceById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<source::Entity>(&request(ctx)?.db, &slug)
-                .await
-                .gql()?,
-        };
+        let found =
+            find_one::<source::Entity, _>(ctx, id, slug, NodeKind::Source, SourceById).await?;
         Ok(found.map(Source))
     }
 
@@ -212,9 +236,7 @@ impl Query {
     ) -> Result<SourceConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = source_ordering(&orders(order_by));
-        let page = lookup::list::<source::Entity>(&request(ctx)?.db, &ordering, &page)
-            .await
-            .gql()?;
+        let page = list_all::<source::Entity>(ctx, ordering, page).await?;
         Ok(SourceConnection {
             page,
             total: Total::Sources,
@@ -228,12 +250,7 @@ impl Query {
         id: Option<ID>,
         slug: Option<String>,
     ) -> Result<Option<Tag>> {
-        let found = match lookup_of(id, slug, NodeKind::Tag).gql()? {
-            Lookup::Id(id) => loader(ctx)?.load_one(TagById(id)).await.gql()?,
-            Lookup::Slug(slug) => lookup::by_slug::<tag::Entity>(&request(ctx)?.db, &slug)
-                .await
-                .gql()?,
-        };
+        let found = find_one::<tag::Entity, _>(ctx, id, slug, NodeKind::Tag, TagById).await?;
         Ok(found.map(Tag))
     }
 
@@ -249,9 +266,7 @@ impl Query {
     ) -> Result<TagConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = tag_ordering(&orders(order_by));
-        let page = lookup::list::<tag::Entity>(&request(ctx)?.db, &ordering, &page)
-            .await
-            .gql()?;
+        let page = list_all::<tag::Entity>(ctx, ordering, page).await?;
         Ok(TagConnection {
             page,
             total: Total::Tags,
