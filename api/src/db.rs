@@ -10,7 +10,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 
 /// Opens a pool on `url`. An in-memory SQLite database gets exactly one connection that
 /// lives as long as the pool (each connection to `:memory:` is its own empty database);
-/// a SQLite file is switched to WAL; foreign keys are on for every SQLite connection.
+/// a SQLite file is switched to WAL.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -28,11 +28,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(16);
     }
     let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
-        if !in_memory {
-            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
-        }
+    // sqlx turns foreign keys on for every SQLite connection and sets a 5 s busy timeout;
+    // WAL is a property of the file, so setting it once is enough.
+    if db.get_database_backend() == DbBackend::Sqlite && !in_memory {
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
     }
     Ok(db)
 }

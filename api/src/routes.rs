@@ -54,11 +54,11 @@ async fn execute(
 ) -> HttpResponse {
     let (context, loader) = request_data(state.db.clone(), Visibility::Published);
     let request = request.data(context).data(loader);
-    let response = match AssertUnwindSafe(state.schema.execute(request))
+    let executed = AssertUnwindSafe(state.schema.execute(request))
         .catch_unwind()
-        .await
-    {
-        Ok(response) => ensure_codes(response),
+        .await;
+    match executed {
+        Ok(response) => respond(http, ensure_codes(response)),
         Err(_) => {
             tracing::error!("a resolver panicked");
             let mut error = ServerError::new("internal server error", None);
@@ -66,10 +66,11 @@ async fn execute(
                 .extensions
                 .get_or_insert_with(Default::default)
                 .set("code", "INTERNAL_SERVER_ERROR");
-            Response::from_errors(vec![error])
+            let mut answer = respond(http, Response::from_errors(vec![error]));
+            *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            answer
         }
-    };
-    respond(http, response)
+    }
 }
 
 /// Serialises a response: `application/graphql-response+json` when the client accepts it
@@ -80,7 +81,11 @@ fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
-    let did_not_run = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    // A request that did not run (it did not parse or validate) has no data and only errors
+    // without a path; a field error during execution keeps the answer a 200.
+    let did_not_run = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
     let (status, content_type) = if accepts_graphql_response {
         let status = if did_not_run {
             StatusCode::BAD_REQUEST

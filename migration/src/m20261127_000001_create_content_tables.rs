@@ -1,5 +1,6 @@
 //! The content tables of DATA.md, with their keys, unique constraints and indexes.
 
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -184,8 +185,6 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index("meetings", &["country"], false),
         index("meeting_participants", &["meeting_id", "person_id"], true),
         index("meeting_participants", &["person_id"], false),
-        index("articles", &["published_at", "id"], false),
-        index("articles", &["status", "published_at", "id"], false),
         index("articles", &["title", "id"], false),
         index("articles", &["created_at", "id"], false),
         index("articles", &["updated_at", "id"], false),
@@ -198,7 +197,8 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index("article_meetings", &["article_id", "meeting_id"], true),
         index("article_meetings", &["meeting_id"], false),
         index("quotes", &["article_id", "position"], false),
-        index("quotes", &["person_id"], false),
+        index("quotes", &["created_at", "id"], false),
+        index("quotes", &["person_id", "created_at", "id"], false),
         index("quotes", &["meeting_id"], false),
     ]
 }
@@ -211,6 +211,24 @@ impl MigrationTrait for Migration {
         }
         for index in indexes() {
             manager.create_index(index).await?;
+        }
+        // The default article order is `published_at DESC NULLS LAST, id DESC`: these indexes
+        // hold it as it is read, which needs the backend's own syntax for null placement
+        // (SQLite puts nulls last in a descending index, and has no NULLS clause).
+        let nulls_last = match manager.get_database_backend() {
+            DatabaseBackend::Postgres => " NULLS LAST",
+            _ => "",
+        };
+        let connection = manager.get_connection();
+        for (name, columns) in [
+            ("ix_articles_published_at_id", ""),
+            ("ix_articles_status_published_at_id", "status, "),
+        ] {
+            connection
+                .execute_unprepared(&format!(
+                    "CREATE INDEX {name} ON articles ({columns}published_at DESC{nulls_last}, id DESC)"
+                ))
+                .await?;
         }
         Ok(())
     }

@@ -35,9 +35,10 @@ impl<T> GqlResult<T> for Result<T, Arc<AppError>> {
     }
 }
 
-/// Gives every error of a response a code: errors async-graphql raised itself (a query that
-/// does not parse or validate, a variable of the wrong type) are the client's
-/// (`BAD_USER_INPUT`); any other error without one is internal and its message is replaced.
+/// Gives every error of a response a code: errors async-graphql raised itself before running
+/// the query are the client's — `QUERY_TOO_COMPLEX` for the depth, nesting and complexity limits,
+/// `BAD_USER_INPUT` for a query that does not parse or validate or a variable of the wrong
+/// type; any other error without one is internal and its message is replaced.
 pub fn ensure_codes(mut response: Response) -> Response {
     for error in &mut response.errors {
         let has_code = error
@@ -48,7 +49,17 @@ pub fn ensure_codes(mut response: Response) -> Response {
             continue;
         }
         if error.path.is_empty() {
-            set_code(error, "BAD_USER_INPUT");
+            let limits = [
+                "Query is nested too deep.",
+                "Query is too complex.",
+                "recursion limit exceeded.",
+            ];
+            let code = if limits.contains(&error.message.as_str()) {
+                "QUERY_TOO_COMPLEX"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            set_code(error, code);
         } else {
             tracing::error!(message = %error.message, "resolver error without a code");
             error.message = "internal server error".to_owned();

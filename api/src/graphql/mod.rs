@@ -31,9 +31,17 @@ pub use tag::{Tag, TagConnection};
 /// The schema type the server executes.
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
+/// The deepest query accepted (GraphiQL's introspection query is 15 deep).
+pub const MAX_DEPTH: usize = 16;
+/// The most fields one query may select, counted before it runs.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
 /// Builds the schema once; requests add their own context (see [`context::request_data`]).
 pub fn build_schema() -> AppSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription).finish()
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
 }
 
 /// The SDL of the schema, as `content-api schema` prints it and `schema.graphql` holds it.

@@ -22,7 +22,7 @@ use super::{
     QuoteConnection, Source, SourceConnection, Tag, TagConnection,
 };
 use crate::service;
-use crate::service::lookup::{self, Keyed};
+use crate::service::lookup::{self, Public};
 use crate::service::order::{meeting_ordering, person_ordering, source_ordering, tag_ordering};
 use crate::service::page::{Ordering, Page, PageRequest};
 use crate::{AppError, AppResult};
@@ -57,7 +57,7 @@ async fn find_one<E, K>(
     key: fn(i64) -> K,
 ) -> Result<Option<E::Model>>
 where
-    E: Keyed,
+    E: Public,
     K: Send + Sync + Hash + Eq + Clone + 'static,
     ContentLoader: Loader<K, Value = E::Model, Error = Arc<AppError>>,
 {
@@ -68,7 +68,7 @@ where
 }
 
 /// A page of all people, meetings, sources or tags.
-async fn list_all<E: Keyed>(
+async fn list_all<E: Public>(
     ctx: &Context<'_>,
     ordering: Ordering<E::Column>,
     page: PageRequest,

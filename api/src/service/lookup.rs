@@ -9,8 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter
 use super::page::{self, Ordering, Page, PageRequest};
 use crate::AppResult;
 
-/// An entity with an `id` and a unique `slug`. (Articles are keyed too, but their look-ups
-/// go through `service::article`, which applies visibility.)
+/// An entity with an `id` and a unique `slug`.
 pub trait Keyed: EntityTrait {
     fn id_column() -> Self::Column;
     fn slug_column() -> Self::Column;
@@ -35,8 +34,17 @@ macro_rules! keyed {
 
 keyed!(article, person, meeting, source, tag);
 
+/// An entity every caller may see, so that the look-ups below need no visibility filter.
+/// Articles are [`Keyed`] but not `Public`: their look-ups go through `service::article`.
+pub trait Public: Keyed {}
+
+impl Public for person::Entity {}
+impl Public for meeting::Entity {}
+impl Public for source::Entity {}
+impl Public for tag::Entity {}
+
 /// Rows by id; unknown ids are absent from the map.
-pub async fn by_ids<E: Keyed>(
+pub async fn by_ids<E: Public>(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, E::Model>> {
@@ -48,7 +56,7 @@ pub async fn by_ids<E: Keyed>(
 }
 
 /// A row by slug.
-pub async fn by_slug<E: Keyed>(
+pub async fn by_slug<E: Public>(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> AppResult<Option<E::Model>> {
@@ -56,7 +64,7 @@ pub async fn by_slug<E: Keyed>(
 }
 
 /// A page of all rows.
-pub async fn list<E: Keyed>(
+pub async fn list<E: Public>(
     db: &impl ConnectionTrait,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
@@ -68,6 +76,6 @@ where
 }
 
 /// How many rows there are.
-pub async fn count<E: Keyed>(db: &impl ConnectionTrait) -> AppResult<u64> {
+pub async fn count<E: Public>(db: &impl ConnectionTrait) -> AppResult<u64> {
     page::count(db, E::find()).await
 }

@@ -64,7 +64,8 @@ impl PageRequest {
             }
             (Some(first), None) => (size("first", first)?, false),
             (None, Some(last)) => (size("last", last)?, true),
-            (None, None) => (DEFAULT_PAGE_SIZE, false),
+            // `before` alone means the page just before it.
+            (None, None) => (DEFAULT_PAGE_SIZE, before.is_some() && after.is_none()),
         };
         Ok(PageRequest {
             limit,
@@ -273,10 +274,24 @@ impl<C: ColumnTrait> Ordering<C> {
             any = any.add(all.add(step));
         }
         if self.keys.is_empty() {
-            Condition::all()
-        } else {
-            any
+            return Condition::all();
         }
+        // The first key's bound is implied by every branch above; stated on its own it lets
+        // the database start an index range scan at the cursor instead of filtering from the
+        // top of the list, so a deep page costs what the first page costs. (After a non-null
+        // value of a nullable key the nulls follow, so no single range covers that case.)
+        if let (Some(first), Some(value)) = (self.keys.first(), values.first()) {
+            let one_range = !is_null(value) && (!first.nullable || !forward);
+            if one_range {
+                let bound = if forward != first.descending {
+                    first.column.gte(value.clone())
+                } else {
+                    first.column.lte(value.clone())
+                };
+                return Condition::all().add(bound).add(any);
+            }
+        }
+        any
     }
 
     /// The cursor conditions of a request.

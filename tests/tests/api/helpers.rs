@@ -130,8 +130,12 @@ pub const GENERATED_ARTICLES: usize = 120;
 pub const GENERATED_PEOPLE: usize = 30;
 /// How many generated meetings `spawn_app` adds.
 pub const GENERATED_MEETINGS: usize = 12;
+/// Generated published articles with no publication time (they sort last).
+pub const UNDATED_ARTICLES: usize = 3;
 /// Published articles in the seed bundle.
 pub const SEED_ARTICLES: usize = 6;
+/// Every article an anonymous client sees.
+pub const VISIBLE_ARTICLES: usize = SEED_ARTICLES + GENERATED_ARTICLES + UNDATED_ARTICLES;
 
 /// Rows added on top of the seed bundle: a news agency, people, meetings, many published
 /// articles (several sharing a publication time, to exercise the id tie-break) and drafts
@@ -152,7 +156,8 @@ pub fn generated_bundle() -> Value {
         .map(|i| {
             json!({
                 "slug": format!("meeting-{i:02}"),
-                "title": format!("Meeting {i:02}"),
+                // Titles repeat, so orderings that start with the title need their next key.
+                "title": format!("Meeting {:02}", i % 4),
                 "heldOn": format!("2020-{:02}-{:02}", 1 + i % 12, 1 + (i * 3) % 28),
                 "city": "Beijing",
                 "participants": [
@@ -180,6 +185,14 @@ pub fn generated_bundle() -> Value {
             })
         })
         .collect();
+    for i in 0..UNDATED_ARTICLES {
+        articles.push(json!({
+            "slug": format!("undated-{i}"),
+            "title": format!("Undated {i}"),
+            "language": "en",
+            "status": "PUBLISHED",
+        }));
+    }
     for i in 0..2 {
         articles.push(json!({
             "slug": format!("secret-draft-{i}"),

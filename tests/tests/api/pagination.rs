@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{code, spawn_app, TestApp, GENERATED_ARTICLES, SEED_ARTICLES};
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{code, spawn_app, TestApp, GENERATED_ARTICLES, VISIBLE_ARTICLES};
 
 /// Walks a root list page by page; returns the ids in order.
 fn walk(app: &TestApp, field: &str, order: &str, size: i64, backward: bool) -> Vec<String> {
@@ -131,48 +133,205 @@ fn every_ordering_walks_forward_and_backward_without_gap_or_duplicate() {
     }
 }
 
-#[test]
-fn the_default_article_order_is_newest_first_with_ties_broken_by_id() {
-    let app = spawn_app();
-    let data = app.data("{ articles(first: 100) { totalCount nodes { id slug publishedAt } } }");
-    assert_eq!(
-        data["articles"]["totalCount"],
-        (GENERATED_ARTICLES + SEED_ARTICLES) as i64
-    );
-    let nodes = data["articles"]["nodes"].as_array().unwrap();
-    assert_eq!(nodes[0]["slug"], "jin-canrong-featured");
-    for pair in nodes.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        let (ta, tb) = (
-            a["publishedAt"].as_str().unwrap(),
-            b["publishedAt"].as_str().unwrap(),
-        );
-        let ta = chrono::DateTime::parse_from_rfc3339(ta).unwrap();
-        let tb = chrono::DateTime::parse_from_rfc3339(tb).unwrap();
-        assert!(ta >= tb, "not newest first: {a} then {b}");
+/// The number inside a global ID.
+fn row_id(id: &Value) -> i64 {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    text.rsplit_once(':').unwrap().1.parse().unwrap()
+}
+
+/// Compares two rows by `keys` (field, descending), nulls last, then by id in the first
+/// key's direction: the order the API promises, computed here independently of the server.
+fn promised_order(keys: &[(&str, bool)], a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    for (field, descending) in keys {
+        let order = match (&a[*field], &b[*field]) {
+            (Value::Null, Value::Null) => Equal,
+            (Value::Null, _) => Greater,
+            (_, Value::Null) => Less,
+            (x, y) => {
+                let (x, y) = (x.as_str().unwrap(), y.as_str().unwrap());
+                let order = match (
+                    chrono::DateTime::parse_from_rfc3339(x),
+                    chrono::DateTime::parse_from_rfc3339(y),
+                ) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => x.cmp(y),
+                };
+                if *descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            }
+        };
+        if order != Equal {
+            return order;
+        }
     }
-    // Ties exist (three generated articles share each time) and break on id, newest id first.
-    let tied: Vec<&Value> = nodes
-        .iter()
-        .filter(|n| n["publishedAt"] == nodes[10]["publishedAt"])
-        .collect();
-    assert!(tied.len() > 1, "the data should hold ties");
+    let by_id = row_id(&a["id"]).cmp(&row_id(&b["id"]));
+    if keys.first().is_some_and(|(_, descending)| *descending) {
+        by_id.reverse()
+    } else {
+        by_id
+    }
+}
+
+type SortKeys<'a> = &'a [(&'a str, bool)];
+
+#[test]
+fn lists_come_in_the_promised_order() {
+    let app = spawn_app();
+    // (list, orderBy, fields to select, the promised sort keys as (field, descending)).
+    let cases: &[(&str, &str, &str, SortKeys)] = &[
+        ("articles", "", "publishedAt", &[("publishedAt", true)]),
+        (
+            "articles",
+            "PUBLISHED_AT_ASC",
+            "publishedAt",
+            &[("publishedAt", false)],
+        ),
+        ("articles", "TITLE_ASC", "title", &[("title", false)]),
+        ("articles", "TITLE_DESC", "title", &[("title", true)]),
+        (
+            "articles",
+            "UPDATED_AT_DESC",
+            "updatedAt",
+            &[("updatedAt", true)],
+        ),
+        (
+            "articles",
+            "CREATED_AT_ASC",
+            "createdAt",
+            &[("createdAt", false)],
+        ),
+        ("meetings", "", "heldOn", &[("heldOn", true)]),
+        (
+            "meetings",
+            "TITLE_DESC, HELD_ON_ASC",
+            "title heldOn",
+            &[("title", true), ("heldOn", false)],
+        ),
+        (
+            "meetings",
+            "TITLE_ASC, HELD_ON_DESC",
+            "title heldOn",
+            &[("title", false), ("heldOn", true)],
+        ),
+        ("people", "", "name", &[("name", false)]),
+        ("people", "NAME_DESC", "name", &[("name", true)]),
+    ];
+    for (field, order, fields, keys) in cases {
+        let order_arg = if order.is_empty() {
+            String::new()
+        } else {
+            format!(", orderBy: [{order}]")
+        };
+        let mut rows: Vec<Value> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let data = app.data_with(
+                &format!("query($c: String) {{ {field}(first: 50, after: $c{order_arg}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id {fields} }} }} }}"),
+                json!({"c": cursor}),
+            );
+            rows.extend(data[*field]["nodes"].as_array().unwrap().iter().cloned());
+            if !data[*field]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            cursor = Some(
+                data[*field]["pageInfo"]["endCursor"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        let mut expected = rows.clone();
+        expected.sort_by(|a, b| promised_order(keys, a, b));
+        assert_eq!(rows, expected, "{field} orderBy [{order}]");
+        if *field == "articles" && keys[0].0 == "publishedAt" {
+            let ties = rows.windows(2).any(|p| {
+                !p[0]["publishedAt"].is_null() && p[0]["publishedAt"] == p[1]["publishedAt"]
+            });
+            assert!(ties, "the data should hold ties on publishedAt");
+            assert!(
+                rows.iter().any(|r| r["publishedAt"].is_null()),
+                "the data should hold undated articles"
+            );
+        }
+        if *field == "meetings" && keys.len() == 2 {
+            assert!(
+                rows.windows(2).any(|p| p[0]["title"] == p[1]["title"]),
+                "titles should repeat"
+            );
+        }
+    }
+    let data = app.data("{ articles(first: 1) { totalCount nodes { slug } } }");
+    assert_eq!(data["articles"]["totalCount"], VISIBLE_ARTICLES as i64);
+    assert_eq!(data["articles"]["nodes"][0]["slug"], "jin-canrong-featured");
 }
 
 #[test]
-fn multiple_order_keys_apply_in_turn() {
+fn a_page_stays_right_when_rows_before_it_and_the_cursor_row_are_deleted() {
     let app = spawn_app();
-    let data = app
-        .data("{ meetings(first: 100, orderBy: [TITLE_DESC, HELD_ON_ASC]) { nodes { title } } }");
-    let titles: Vec<&str> = data["meetings"]["nodes"]
+    let data = app.data("{ articles(first: 30) { edges { cursor node { slug } } } }");
+    let edges = data["articles"]["edges"].as_array().unwrap();
+    let cursor = edges[19]["cursor"].as_str().unwrap().to_owned();
+    let next = "query($c: String) { articles(first: 10, after: $c) { nodes { slug } } }";
+    let expected = app.data_with(next, json!({"c": cursor}));
+    assert_eq!(
+        expected["articles"]["nodes"][0]["slug"],
+        edges[20]["node"]["slug"]
+    );
+    // Delete two rows before the cursor and the cursor's own row.
+    for edge in [&edges[3], &edges[10], &edges[19]] {
+        let slug = edge["node"]["slug"].as_str().unwrap();
+        app.db
+            .run(
+                app.db
+                    .db
+                    .execute_unprepared(&format!("DELETE FROM articles WHERE slug = '{slug}'")),
+            )
+            .unwrap();
+    }
+    assert_eq!(app.data_with(next, json!({"c": cursor})), expected);
+    let previous = "query($c: String) { articles(last: 5, before: $c) { nodes { slug } } }";
+    let before = app.data_with(previous, json!({"c": cursor}));
+    let slugs: Vec<&Value> = [14, 15, 16, 17, 18]
+        .iter()
+        .map(|i| &edges[*i]["node"]["slug"])
+        .collect();
+    let got: Vec<&Value> = before["articles"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n["title"].as_str().unwrap())
+        .map(|n| &n["slug"])
         .collect();
-    let mut sorted = titles.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(titles, sorted);
+    assert_eq!(got, slugs);
+}
+
+#[test]
+fn before_alone_gives_the_page_just_before_the_cursor() {
+    let app = spawn_app();
+    let data = app.data("{ articles(first: 40) { edges { cursor node { slug } } } }");
+    let edges = data["articles"]["edges"].as_array().unwrap();
+    let cursor = edges[30]["cursor"].as_str().unwrap();
+    let page = app.data_with(
+        "query($c: String) { articles(before: $c) { pageInfo { hasNextPage hasPreviousPage } nodes { slug } } }",
+        json!({"c": cursor}),
+    );
+    let slugs: Vec<&Value> = page["articles"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["slug"])
+        .collect();
+    let expected: Vec<&Value> = edges[10..30].iter().map(|e| &e["node"]["slug"]).collect();
+    assert_eq!(slugs, expected);
+    assert_eq!(page["articles"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(page["articles"]["pageInfo"]["hasNextPage"], true);
 }
 
 #[test]

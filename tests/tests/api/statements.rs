@@ -53,6 +53,19 @@ fn a_nested_connection_under_a_list_is_one_statement_for_all_parents() {
         assert!(person["meetings"]["edges"].as_array().unwrap().len() <= 2);
     }
     assert_eq!(small_data["people"]["nodes"].as_array().unwrap().len(), 2);
+    // Each parent's batched page is the page that parent gets when asked alone.
+    let batched = app.data(
+        "{ people(first: 40) { nodes { slug articles(first: 3) { totalCount nodes { slug } } \
+           meetings(first: 2) { edges { role node { slug } } } } } }",
+    );
+    for person in batched["people"]["nodes"].as_array().unwrap() {
+        let slug = person["slug"].as_str().unwrap();
+        let alone = app.data(&format!(
+            "{{ person(slug: \"{slug}\") {{ slug articles(first: 3) {{ totalCount nodes {{ slug }} }} \
+               meetings(first: 2) {{ edges {{ role node {{ slug }} }} }} }} }}"
+        ));
+        assert_eq!(&alone["person"], person, "{slug}");
+    }
 }
 
 #[test]
