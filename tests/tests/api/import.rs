@@ -590,6 +590,28 @@ fn bad_inputs() -> Vec<BadInput> {
             "{\"tags\":[\n{\"slug\":\"t\",\"name\":\"T\"},\n{\"slug\" \"u\"}]}",
             "tags[1]: bad JSON: expected `:` at line 3 column 9",
         ),
+        stream_case(
+            "a NUL character",
+            &[NEW_TAG, r#"{"type":"tag","slug":"nul","name":"a\u0000b"}"#],
+            "line 2, field name: must not contain a NUL character",
+        ),
+        stream_case(
+            "an alias too long to index",
+            &[format!(
+                r#"{{"type":"person","slug":"p","name":"P","aliases":["ok","{}"]}}"#,
+                "名".repeat(501)
+            )
+            .leak()],
+            "line 1, field aliases[1]: must be at most 500 characters long",
+        ),
+        bundle_case(
+            "bundle: a slug too long",
+            &format!(
+                r#"{{"articles":[{{"slug":"{}","title":"A","language":"en"}}]}}"#,
+                "s".repeat(201)
+            ),
+            "articles[0], field slug: must be at most 200 characters long",
+        ),
         bundle_case(
             "bundle: a record given twice",
             r#"{"tags":[{"slug":"brand-new","name":"New"},{"slug":"brand-new","name":"New"}]}"#,

@@ -14,7 +14,80 @@ use crate::service::record::{
 /// `bundle` for the top level; a syntax error keeps serde_json's line and column.
 pub(super) fn bundle(json: &[u8]) -> Result<Bundle, (String, Problem)> {
     let deserializer = &mut serde_json::Deserializer::from_slice(json);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| describe_bundle_error(&error))
+    let bundle = serde_path_to_error::deserialize(deserializer)
+        .map_err(|error| describe_bundle_error(&error))?;
+    // The text checks walk the same document as plain JSON, one record at a time.
+    if let Ok(Value::Object(arrays)) = serde_json::from_slice::<Value>(json) {
+        for (key, records) in &arrays {
+            for (index, record) in records.as_array().into_iter().flatten().enumerate() {
+                check_text(record).map_err(|problem| (format!("{key}[{index}]"), problem))?;
+            }
+        }
+    }
+    Ok(bundle)
+}
+
+/// Characters a text may have when the database indexes it (PostgreSQL refuses index
+/// entries of more than about 2,700 bytes; 500 characters stay under that in any script).
+const MAX_INDEXED_CHARS: usize = 500;
+/// Characters a slug may have.
+const MAX_SLUG_CHARS: usize = 200;
+
+/// The longest text a field may hold, by the field's name, when it is limited.
+fn limit_of(field: &str) -> Option<usize> {
+    match field {
+        "slug" => Some(MAX_SLUG_CHARS),
+        "name" | "title" | "aliases" | "language" | "country" | "city" | "nativeName" => {
+            Some(MAX_INDEXED_CHARS)
+        }
+        _ => None,
+    }
+}
+
+/// Checks every text of a record: no NUL characters (PostgreSQL cannot store them) and no
+/// indexed field longer than its limit.
+fn check_text(record: &Value) -> Result<(), Problem> {
+    fn walk(value: &Value, path: &mut String, field: &str) -> Result<(), Problem> {
+        match value {
+            Value::String(text) => {
+                if text.contains('\0') {
+                    return Err(Problem::new(
+                        path.clone(),
+                        "must not contain a NUL character",
+                    ));
+                }
+                if let Some(limit) = limit_of(field) {
+                    if text.chars().count() > limit {
+                        return Err(Problem::new(
+                            path.clone(),
+                            format!("must be at most {limit} characters long"),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let length = path.len();
+                    path.push_str(&format!("[{index}]"));
+                    walk(item, path, field)?;
+                    path.truncate(length);
+                }
+                Ok(())
+            }
+            Value::Object(fields) => {
+                for (name, item) in fields {
+                    let length = path.len();
+                    join_field(path, name);
+                    walk(item, path, name)?;
+                    path.truncate(length);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(record, &mut String::new(), "")
 }
 
 /// Where in a bundle a parse error is, and what it is.
@@ -55,6 +128,7 @@ pub(super) fn line(text: &[u8]) -> Result<Record, Problem> {
         None => return Err(Problem::new("type", "missing required field")),
     };
     let fields = Value::Object(object);
+    check_text(&fields)?;
     match kind.as_str() {
         "source" => parse_fields::<SourceRecord>(fields).map(Record::Source),
         "tag" => parse_fields::<TagRecord>(fields).map(Record::Tag),
