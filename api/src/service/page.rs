@@ -242,7 +242,11 @@ impl<C: ColumnTrait> Ordering<C> {
 
     /// The condition "strictly after the cursor" (`forward`) or "strictly before" it, in
     /// this ordering, nulls last.
-    fn beyond(&self, values: &[Value], forward: bool) -> Condition {
+    ///
+    /// With `without_null_tail`, the rows after a non-null value of a nullable first key
+    /// leave out the nulls that follow them (see [`Ordering::null_tail_after`]), so that the
+    /// condition is one index range.
+    fn beyond(&self, values: &[Value], forward: bool, without_null_tail: bool) -> Condition {
         let mut any = Condition::any();
         for (i, (key, value)) in self.keys.iter().zip(values).enumerate() {
             let mut all = Condition::all();
@@ -264,7 +268,7 @@ impl<C: ColumnTrait> Ordering<C> {
                     } else {
                         key.column.lt(value.clone())
                     };
-                    if key.nullable && forward {
+                    if key.nullable && forward && !(i == 0 && without_null_tail) {
                         Condition::any().add(compare).add(key.column.is_null())
                     } else {
                         Condition::all().add(compare)
@@ -281,7 +285,7 @@ impl<C: ColumnTrait> Ordering<C> {
         // top of the list, so a deep page costs what the first page costs. (After a non-null
         // value of a nullable key the nulls follow, so no single range covers that case.)
         if let (Some(first), Some(value)) = (self.keys.first(), values.first()) {
-            let one_range = !is_null(value) && (!first.nullable || !forward);
+            let one_range = !is_null(value) && (!first.nullable || !forward || without_null_tail);
             if one_range {
                 let bound = if forward != first.descending {
                     first.column.gte(value.clone())
@@ -296,28 +300,62 @@ impl<C: ColumnTrait> Ordering<C> {
 
     /// The cursor conditions of a request.
     fn condition(&self, request: &PageRequest) -> AppResult<Condition> {
+        self.condition_split(request, false)
+    }
+
+    /// The cursor conditions of a request, leaving out the null tail after `after` when
+    /// `without_null_tail`.
+    fn condition_split(
+        &self,
+        request: &PageRequest,
+        without_null_tail: bool,
+    ) -> AppResult<Condition> {
         let mut condition = Condition::all();
         if let Some(after) = &request.after {
-            condition = condition.add(self.beyond(&self.decode(after, "after")?, true));
+            let values = self.decode(after, "after")?;
+            condition = condition.add(self.beyond(&values, true, without_null_tail));
         }
         if let Some(before) = &request.before {
-            condition = condition.add(self.beyond(&self.decode(before, "before")?, false));
+            let values = self.decode(before, "before")?;
+            condition = condition.add(self.beyond(&values, false, false));
         }
         Ok(condition)
     }
 
+    /// When a forward page starts after a non-null value of a nullable first key, the rows
+    /// after it are the rest of the non-null values and then every null: two index ranges.
+    /// Returns the condition of the second (the nulls, within `before` if given) so the
+    /// page can read it only when the first range does not fill the page.
+    fn null_tail_after(&self, request: &PageRequest) -> AppResult<Option<Condition>> {
+        let (Some(first), Some(after), false) =
+            (self.keys.first(), &request.after, request.backward)
+        else {
+            return Ok(None);
+        };
+        if !first.nullable || is_null(&self.decode(after, "after")?[0]) {
+            return Ok(None);
+        }
+        let mut tail = Condition::all().add(first.column.is_null());
+        if let Some(before) = &request.before {
+            tail = tail.add(self.beyond(&self.decode(before, "before")?, false, false));
+        }
+        Ok(Some(tail))
+    }
+
     /// `(expression, order, nulls)` per key, in query order (reversed for a backward page).
-    fn sort(&self, backward: bool) -> Vec<(Expr, Order, NullOrdering)> {
+    /// Null placement is written only for nullable keys, so that the others match plain
+    /// indexes (PostgreSQL puts nulls first in a descending index).
+    fn sort(&self, backward: bool) -> Vec<(Expr, Order, Option<NullOrdering>)> {
         self.keys
             .iter()
             .map(|key| {
                 let descending = key.descending != backward;
                 let order = if descending { Order::Desc } else { Order::Asc };
-                let nulls = if backward {
+                let nulls = key.nullable.then_some(if backward {
                     NullOrdering::First
                 } else {
                     NullOrdering::Last
-                };
+                });
                 (Expr::col(key.column.as_column_ref()), order, nulls)
             })
             .collect()
@@ -370,7 +408,8 @@ fn json_to_value<C>(key: &SortKey<C>, value: serde_json::Value) -> Option<Value>
     })
 }
 
-/// One page of `select` in `ordering`: a single statement.
+/// One page of `select` in `ordering`: one statement, each an index range from the cursor
+/// (two when a page after a dated row runs on into the undated ones).
 pub async fn fetch_page<E, C>(
     db: &C,
     select: Select<E>,
@@ -382,11 +421,27 @@ where
     E::Model: ModelTrait<Entity = E>,
     C: ConnectionTrait,
 {
-    let mut select = select.filter(ordering.condition(request)?);
-    for (expr, order, nulls) in ordering.sort(request.backward) {
-        QueryTrait::query(&mut select).order_by_expr_with_nulls(expr, order, nulls);
+    let wanted = request.limit + 1;
+    let sorted = |select: Select<E>, condition: Condition, limit: u64| {
+        let mut select = select.filter(condition);
+        for (expr, order, nulls) in ordering.sort(request.backward) {
+            let query = QueryTrait::query(&mut select);
+            match nulls {
+                Some(nulls) => query.order_by_expr_with_nulls(expr, order, nulls),
+                None => query.order_by_expr(expr, order),
+            };
+        }
+        select.limit(limit)
+    };
+    let null_tail = ordering.null_tail_after(request)?;
+    let head = ordering.condition_split(request, null_tail.is_some())?;
+    let mut rows = sorted(select.clone(), head, wanted).all(db).await?;
+    if let Some(tail) = null_tail {
+        let missing = wanted.saturating_sub(rows.len() as u64);
+        if missing > 0 {
+            rows.extend(sorted(select, tail, missing).all(db).await?);
+        }
     }
-    let rows = select.limit(request.limit + 1).all(db).await?;
     let edges = rows
         .into_iter()
         .map(|node| Edge {
@@ -441,7 +496,10 @@ where
     let mut window = WindowStatement::new();
     window.add_partition_by(parent.clone());
     for (expr, order, nulls) in ordering.sort(request.backward) {
-        window.order_by_expr_with_nulls(expr, order, nulls);
+        match nulls {
+            Some(nulls) => window.order_by_expr_with_nulls(expr, order, nulls),
+            None => window.order_by_expr(expr, order),
+        };
     }
     inner.expr_as(parent, Alias::new(PARENT)).expr_window_as(
         Func::cust("ROW_NUMBER"),
