@@ -53,6 +53,31 @@ fn ids<K>(keys: &[K], id: impl Fn(&K) -> i64) -> Vec<i64> {
     ids
 }
 
+/// Loads keys that carry arguments besides their parent id: one service call per group of
+/// keys that share those arguments (usually one for the whole batch).
+async fn load_in_groups<K, G, V, Fut>(
+    keys: &[K],
+    group: impl Fn(&K) -> G,
+    id: impl Fn(&K) -> i64,
+    load: impl Fn(G, Vec<i64>) -> Fut,
+) -> LoadResult<K, V>
+where
+    K: Clone + Eq + Hash,
+    G: Eq + Hash,
+    Fut: std::future::Future<Output = Result<HashMap<i64, V>, AppError>>,
+{
+    let mut loaded = HashMap::new();
+    for (arguments, group) in groups(keys, &group) {
+        let found = load(arguments, ids(&group, |key| id(key))).await?;
+        loaded.extend(
+            by_key(&group, |key| id(key), found)
+                .into_iter()
+                .map(|(key, value)| (key.clone(), value)),
+        );
+    }
+    Ok(loaded)
+}
+
 macro_rules! load_by_id {
     ($key:ident, $value:ty, $what:literal, |$loader:ident, $ids:ident| $load:expr) => {
         #[doc = concat!("The ", $what, " with this id.")]
@@ -146,17 +171,15 @@ impl Loader<ParticipantsOfMeeting> for ContentLoader {
         &self,
         keys: &[ParticipantsOfMeeting],
     ) -> LoadResult<ParticipantsOfMeeting, Self::Value> {
-        let mut loaded = HashMap::new();
-        for (role, group) in groups(keys, |key| key.role) {
-            let meetings = ids(&group, |key| key.meeting);
-            let found = service::person::participants_of(&self.db, &meetings, role).await?;
-            loaded.extend(
-                by_key(&group, |key| key.meeting, found)
-                    .into_iter()
-                    .map(|(k, v)| (*k, v)),
-            );
-        }
-        Ok(loaded)
+        load_in_groups(
+            keys,
+            |key| key.role,
+            |key| key.meeting,
+            |role, meetings| async move {
+                service::person::participants_of(&self.db, &meetings, role).await
+            },
+        )
+        .await
     }
 }
 
@@ -174,27 +197,23 @@ impl Loader<ArticlesOf> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[ArticlesOf]) -> LoadResult<ArticlesOf, Self::Value> {
-        let mut loaded = HashMap::new();
-        for ((parent, order, page), group) in groups(keys, |key| {
-            (key.parent, key.order.clone(), key.page.clone())
-        }) {
-            let parents = ids(&group, |key| key.id);
-            let found = service::article::pages_of(
-                &self.db,
-                self.visibility,
-                parent,
-                &parents,
-                &order,
-                &page,
-            )
-            .await?;
-            loaded.extend(
-                by_key(&group, |key| key.id, found)
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), v)),
-            );
-        }
-        Ok(loaded)
+        load_in_groups(
+            keys,
+            |key| (key.parent, key.order.clone(), key.page.clone()),
+            |key| key.id,
+            |(parent, order, page), parents| async move {
+                service::article::pages_of(
+                    &self.db,
+                    self.visibility,
+                    parent,
+                    &parents,
+                    &order,
+                    &page,
+                )
+                .await
+            },
+        )
+        .await
     }
 }
 
@@ -210,23 +229,21 @@ impl Loader<PeopleOfArticle> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[PeopleOfArticle]) -> LoadResult<PeopleOfArticle, Self::Value> {
-        let mut loaded = HashMap::new();
-        for (page, group) in groups(keys, |key| key.page.clone()) {
-            let parents = ids(&group, |key| key.article);
-            let found = service::person::pages_of_articles(
-                &self.db,
-                &parents,
-                &[PersonOrder::NameAsc],
-                &page,
-            )
-            .await?;
-            loaded.extend(
-                by_key(&group, |key| key.article, found)
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), v)),
-            );
-        }
-        Ok(loaded)
+        load_in_groups(
+            keys,
+            |key| key.page.clone(),
+            |key| key.article,
+            |page, articles| async move {
+                service::person::pages_of_articles(
+                    &self.db,
+                    &articles,
+                    &[PersonOrder::NameAsc],
+                    &page,
+                )
+                .await
+            },
+        )
+        .await
     }
 }
 
@@ -244,20 +261,15 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[MeetingsOfPerson]) -> LoadResult<MeetingsOfPerson, Self::Value> {
-        let mut loaded = HashMap::new();
-        for ((role, order, page), group) in
-            groups(keys, |key| (key.role, key.order.clone(), key.page.clone()))
-        {
-            let parents = ids(&group, |key| key.person);
-            let found =
-                service::meeting::pages_of_people(&self.db, &parents, role, &order, &page).await?;
-            loaded.extend(
-                by_key(&group, |key| key.person, found)
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), v)),
-            );
-        }
-        Ok(loaded)
+        load_in_groups(
+            keys,
+            |key| (key.role, key.order.clone(), key.page.clone()),
+            |key| key.person,
+            |(role, order, page), people| async move {
+                service::meeting::pages_of_people(&self.db, &people, role, &order, &page).await
+            },
+        )
+        .await
     }
 }
 
@@ -273,18 +285,15 @@ impl Loader<QuotesOfPerson> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[QuotesOfPerson]) -> LoadResult<QuotesOfPerson, Self::Value> {
-        let mut loaded = HashMap::new();
-        for (page, group) in groups(keys, |key| key.page.clone()) {
-            let parents = ids(&group, |key| key.person);
-            let found =
-                service::quote::pages_of_people(&self.db, self.visibility, &parents, &page).await?;
-            loaded.extend(
-                by_key(&group, |key| key.person, found)
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), v)),
-            );
-        }
-        Ok(loaded)
+        load_in_groups(
+            keys,
+            |key| key.page.clone(),
+            |key| key.person,
+            |page, people| async move {
+                service::quote::pages_of_people(&self.db, self.visibility, &people, &page).await
+            },
+        )
+        .await
     }
 }
 
@@ -309,29 +318,28 @@ impl Loader<CountOf> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[CountOf]) -> LoadResult<CountOf, u64> {
-        let mut loaded = HashMap::new();
-        for (list, group) in groups(keys, |key| key.list) {
-            let parents = ids(&group, |key| key.parent);
-            let found = match list {
-                ChildList::Articles(parent) => {
-                    service::article::counts_of(&self.db, self.visibility, parent, &parents).await?
+        load_in_groups(
+            keys,
+            |key| key.list,
+            |key| key.parent,
+            |list, parents| async move {
+                match list {
+                    ChildList::Articles(parent) => {
+                        service::article::counts_of(&self.db, self.visibility, parent, &parents)
+                            .await
+                    }
+                    ChildList::PeopleOfArticle => {
+                        service::person::counts_of_articles(&self.db, &parents).await
+                    }
+                    ChildList::MeetingsOfPerson(role) => {
+                        service::meeting::counts_of_people(&self.db, &parents, role).await
+                    }
+                    ChildList::QuotesOfPerson => {
+                        service::quote::counts_of_people(&self.db, self.visibility, &parents).await
+                    }
                 }
-                ChildList::PeopleOfArticle => {
-                    service::person::counts_of_articles(&self.db, &parents).await?
-                }
-                ChildList::MeetingsOfPerson(role) => {
-                    service::meeting::counts_of_people(&self.db, &parents, role).await?
-                }
-                ChildList::QuotesOfPerson => {
-                    service::quote::counts_of_people(&self.db, self.visibility, &parents).await?
-                }
-            };
-            loaded.extend(
-                by_key(&group, |key| key.parent, found)
-                    .into_iter()
-                    .map(|(k, v)| (*k, v)),
-            );
-        }
-        Ok(loaded)
+            },
+        )
+        .await
     }
 }
