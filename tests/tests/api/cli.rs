@@ -228,3 +228,33 @@ fn flags_win_over_the_environment_and_defaults_apply() {
     assert!(config.sample_data);
     assert_eq!(config.database.database_url, "sqlite::memory:");
 }
+
+#[test]
+fn a_sqlite_file_runs_in_wal_mode_with_foreign_keys_on() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let dir = scratch_dir("wal");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("content.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = content_api::db::connect_and_migrate(&url).await.unwrap();
+        let pragma = |name: &'static str| {
+            let db = db.clone();
+            async move {
+                let statement =
+                    Statement::from_string(db.get_database_backend(), format!("PRAGMA {name}"));
+                let row = db.query_one_raw(statement).await.unwrap().unwrap();
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                    .unwrap()
+            }
+        };
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("foreign_keys").await, "1");
+        db.close().await.unwrap();
+    });
+    assert!(dir.join("content.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
