@@ -22,9 +22,10 @@ use super::{
     QuoteConnection, Source, SourceConnection, Tag, TagConnection,
 };
 use crate::service;
+use crate::service::keyset::Ordering;
 use crate::service::lookup::{self, Public};
 use crate::service::order::{meeting_ordering, person_ordering, source_ordering, tag_ordering};
-use crate::service::page::{Ordering, Page, PageRequest};
+use crate::service::page::{Page, PageRequest};
 use crate::{AppError, AppResult};
 
 /// The most IDs one `nodes` call takes.

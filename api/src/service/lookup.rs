@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use entity::{article, meeting, person, source, tag};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
 
-use super::page::{self, Ordering, Page, PageRequest};
+use super::keyset::Ordering;
+use super::page::{self, Page, PageRequest};
 use crate::AppResult;
 
 /// An entity with an `id` and a unique `slug`.

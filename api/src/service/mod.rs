@@ -4,6 +4,7 @@
 pub mod article;
 pub mod export;
 pub mod import;
+pub mod keyset;
 pub mod lookup;
 pub mod meeting;
 pub mod order;

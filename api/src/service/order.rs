@@ -2,7 +2,7 @@
 
 use entity::{article, meeting, person, quote, source, tag};
 
-use super::page::{KeyKind, OrderOption, Ordering, SortKey};
+use super::keyset::{KeyKind, OrderOption, Ordering, SortKey};
 
 fn key<C>(column: C, kind: KeyKind, descending: bool) -> SortKey<C> {
     SortKey {
@@ -176,30 +176,30 @@ impl OrderOption for QuoteOrder {
 
 /// The article ordering for the options given (default: newest first).
 pub fn article_ordering(options: &[ArticleOrder]) -> Ordering<article::Column> {
-    super::page::ordering(options, ArticleOrder::PublishedAtDesc, article::Column::Id)
+    super::keyset::ordering(options, ArticleOrder::PublishedAtDesc, article::Column::Id)
 }
 
 /// The people ordering for the options given (default: by name).
 pub fn person_ordering(options: &[PersonOrder]) -> Ordering<person::Column> {
-    super::page::ordering(options, PersonOrder::NameAsc, person::Column::Id)
+    super::keyset::ordering(options, PersonOrder::NameAsc, person::Column::Id)
 }
 
 /// The meeting ordering for the options given (default: latest first).
 pub fn meeting_ordering(options: &[MeetingOrder]) -> Ordering<meeting::Column> {
-    super::page::ordering(options, MeetingOrder::HeldOnDesc, meeting::Column::Id)
+    super::keyset::ordering(options, MeetingOrder::HeldOnDesc, meeting::Column::Id)
 }
 
 /// The source ordering for the options given (default: by name).
 pub fn source_ordering(options: &[SourceOrder]) -> Ordering<source::Column> {
-    super::page::ordering(options, SourceOrder::NameAsc, source::Column::Id)
+    super::keyset::ordering(options, SourceOrder::NameAsc, source::Column::Id)
 }
 
 /// The tag ordering for the options given (default: by name).
 pub fn tag_ordering(options: &[TagOrder]) -> Ordering<tag::Column> {
-    super::page::ordering(options, TagOrder::NameAsc, tag::Column::Id)
+    super::keyset::ordering(options, TagOrder::NameAsc, tag::Column::Id)
 }
 
 /// The quote ordering: newest first.
 pub fn quote_ordering() -> Ordering<quote::Column> {
-    super::page::ordering(&[], QuoteOrder::Newest, quote::Column::Id)
+    super::keyset::ordering(&[], QuoteOrder::Newest, quote::Column::Id)
 }

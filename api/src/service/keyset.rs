@@ -1,0 +1,298 @@
+//! Orderings and cursors: the sort keys of each ordering (always ending on `id`), opaque
+//! cursors that hold a row's key values, and the keyset conditions "after" and "before" a
+//! cursor, with nulls sorting last.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sea_orm::sea_query::{Expr, NullOrdering, Order};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, IdenStatic, ModelTrait, Value};
+use serde::{Deserialize, Serialize};
+
+use super::page::PageRequest;
+use crate::{AppError, AppResult};
+
+/// How a sort column's values are typed (to turn a cursor back into a bound value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Int,
+    Text,
+    Timestamp,
+    Date,
+}
+
+/// One column of an ordering.
+#[derive(Clone, Copy, Debug)]
+pub struct SortKey<C> {
+    pub column: C,
+    pub kind: KeyKind,
+    pub descending: bool,
+    /// Nulls sort last in both directions.
+    pub nullable: bool,
+}
+
+/// A whole ordering: the client's keys, then `id` as the tie-break. `name` goes into the
+/// cursors so that a cursor of one ordering is refused by another.
+#[derive(Clone, Debug)]
+pub struct Ordering<C> {
+    pub name: String,
+    pub keys: Vec<SortKey<C>>,
+}
+
+/// An ordering option of a list (`ArticleOrder::PublishedAtDesc` …).
+pub trait OrderOption: Copy + PartialEq {
+    type Column: ColumnTrait;
+    /// The name clients use, as in the schema.
+    fn name(self) -> &'static str;
+    /// The column, its kind, whether descending and whether nullable.
+    fn key(self) -> SortKey<Self::Column>;
+}
+
+/// Builds the ordering for the options a client gave (or the default), ending on `id` in the
+/// direction of the first key. A column named twice counts once.
+pub fn ordering<O: OrderOption>(options: &[O], default: O, id: O::Column) -> Ordering<O::Column> {
+    let options = if options.is_empty() {
+        &[default][..]
+    } else {
+        options
+    };
+    let mut keys: Vec<SortKey<O::Column>> = Vec::new();
+    let mut names = Vec::new();
+    for option in options {
+        let key = option.key();
+        if keys
+            .iter()
+            .any(|k| k.column.as_str() == key.column.as_str())
+        {
+            continue;
+        }
+        names.push(option.name());
+        keys.push(key);
+    }
+    let descending = keys.first().is_some_and(|k| k.descending);
+    keys.push(SortKey {
+        column: id,
+        kind: KeyKind::Int,
+        descending,
+        nullable: false,
+    });
+    Ordering {
+        name: names.join(","),
+        keys,
+    }
+}
+
+/// What a cursor holds.
+#[derive(Serialize, Deserialize)]
+struct CursorData {
+    /// The ordering's name.
+    o: String,
+    /// The row's values of the ordering's keys.
+    k: Vec<serde_json::Value>,
+}
+
+impl<C: ColumnTrait> Ordering<C> {
+    /// The cursor of a row.
+    pub fn cursor_of<M: ModelTrait<Entity = E>, E: EntityTrait<Column = C>>(
+        &self,
+        model: &M,
+    ) -> String {
+        let values = self
+            .keys
+            .iter()
+            .map(|key| value_to_json(model.get(key.column)))
+            .collect();
+        let data = CursorData {
+            o: self.name.clone(),
+            k: values,
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+    }
+
+    /// Decodes a client's cursor into one bound value per key.
+    fn decode(&self, cursor: &str, field: &str) -> AppResult<Vec<Value>> {
+        let invalid = || {
+            AppError::validation(
+                field,
+                format!("`{field}` is not a cursor of this list in this order; use a cursor this list returned"),
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+        let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if data.o != self.name || data.k.len() != self.keys.len() {
+            return Err(invalid());
+        }
+        self.keys
+            .iter()
+            .zip(data.k)
+            .map(|(key, value)| json_to_value(key, value).ok_or_else(invalid))
+            .collect()
+    }
+
+    /// The condition "strictly after the cursor" (`forward`) or "strictly before" it, in
+    /// this ordering, nulls last.
+    ///
+    /// With `without_null_tail`, the rows after a non-null value of a nullable first key
+    /// leave out the nulls that follow them (see [`Ordering::null_tail_after`]), so that the
+    /// condition is one index range.
+    fn beyond(&self, values: &[Value], forward: bool, without_null_tail: bool) -> Condition {
+        let mut any = Condition::any();
+        for (i, (key, value)) in self.keys.iter().zip(values).enumerate() {
+            let mut all = Condition::all();
+            for (earlier, earlier_value) in self.keys[..i].iter().zip(values) {
+                all = all.add(if is_null(earlier_value) {
+                    earlier.column.is_null()
+                } else {
+                    earlier.column.eq(earlier_value.clone())
+                });
+            }
+            let greater = forward != key.descending;
+            let step = match (is_null(value), forward) {
+                // Nothing sorts after a null but other nulls, which tie.
+                (true, true) => continue,
+                (true, false) => Condition::all().add(key.column.is_not_null()),
+                (false, _) => {
+                    let compare = if greater {
+                        key.column.gt(value.clone())
+                    } else {
+                        key.column.lt(value.clone())
+                    };
+                    if key.nullable && forward && !(i == 0 && without_null_tail) {
+                        Condition::any().add(compare).add(key.column.is_null())
+                    } else {
+                        Condition::all().add(compare)
+                    }
+                }
+            };
+            any = any.add(all.add(step));
+        }
+        if self.keys.is_empty() {
+            return Condition::all();
+        }
+        // The first key's bound is implied by every branch above; stated on its own it lets
+        // the database start an index range scan at the cursor instead of filtering from the
+        // top of the list, so a deep page costs what the first page costs. (After a non-null
+        // value of a nullable key the nulls follow, so no single range covers that case.)
+        if let (Some(first), Some(value)) = (self.keys.first(), values.first()) {
+            let one_range = !is_null(value) && (!first.nullable || !forward || without_null_tail);
+            if one_range {
+                let bound = if forward != first.descending {
+                    first.column.gte(value.clone())
+                } else {
+                    first.column.lte(value.clone())
+                };
+                return Condition::all().add(bound).add(any);
+            }
+        }
+        any
+    }
+
+    /// The cursor conditions of a request.
+    pub(super) fn condition(&self, request: &PageRequest) -> AppResult<Condition> {
+        self.condition_split(request, false)
+    }
+
+    /// The cursor conditions of a request, leaving out the null tail after `after` when
+    /// `without_null_tail`.
+    pub(super) fn condition_split(
+        &self,
+        request: &PageRequest,
+        without_null_tail: bool,
+    ) -> AppResult<Condition> {
+        let mut condition = Condition::all();
+        if let Some(after) = &request.after {
+            let values = self.decode(after, "after")?;
+            condition = condition.add(self.beyond(&values, true, without_null_tail));
+        }
+        if let Some(before) = &request.before {
+            let values = self.decode(before, "before")?;
+            condition = condition.add(self.beyond(&values, false, false));
+        }
+        Ok(condition)
+    }
+
+    /// When a forward page starts after a non-null value of a nullable first key, the rows
+    /// after it are the rest of the non-null values and then every null: two index ranges.
+    /// Returns the condition of the second (the nulls, within `before` if given) so the
+    /// page can read it only when the first range does not fill the page.
+    pub(super) fn null_tail_after(&self, request: &PageRequest) -> AppResult<Option<Condition>> {
+        let (Some(first), Some(after), false) =
+            (self.keys.first(), &request.after, request.backward)
+        else {
+            return Ok(None);
+        };
+        if !first.nullable || is_null(&self.decode(after, "after")?[0]) {
+            return Ok(None);
+        }
+        let mut tail = Condition::all().add(first.column.is_null());
+        if let Some(before) = &request.before {
+            tail = tail.add(self.beyond(&self.decode(before, "before")?, false, false));
+        }
+        Ok(Some(tail))
+    }
+
+    /// `(expression, order, nulls)` per key, in query order (reversed for a backward page).
+    /// Null placement is written only for nullable keys, so that the others match plain
+    /// indexes (PostgreSQL puts nulls first in a descending index).
+    pub(super) fn sort(&self, backward: bool) -> Vec<(Expr, Order, Option<NullOrdering>)> {
+        self.keys
+            .iter()
+            .map(|key| {
+                let descending = key.descending != backward;
+                let order = if descending { Order::Desc } else { Order::Asc };
+                let nulls = key.nullable.then_some(if backward {
+                    NullOrdering::First
+                } else {
+                    NullOrdering::Last
+                });
+                (Expr::col(key.column.as_column_ref()), order, nulls)
+            })
+            .collect()
+    }
+}
+
+fn is_null(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::String(None)
+            | Value::BigInt(None)
+            | Value::ChronoDateTimeUtc(None)
+            | Value::ChronoDate(None)
+    )
+}
+
+fn value_to_json(value: Value) -> serde_json::Value {
+    match value {
+        Value::BigInt(Some(v)) => v.into(),
+        Value::Int(Some(v)) => v.into(),
+        Value::String(Some(v)) => v.into(),
+        Value::ChronoDateTimeUtc(Some(v)) => v.to_rfc3339_opts(SecondsFormat::AutoSi, true).into(),
+        Value::ChronoDate(Some(v)) => v.format("%Y-%m-%d").to_string().into(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+fn json_to_value<C>(key: &SortKey<C>, value: serde_json::Value) -> Option<Value> {
+    if matches!(value, serde_json::Value::Null) {
+        if !key.nullable {
+            return None;
+        }
+        return Some(match key.kind {
+            KeyKind::Int => Value::BigInt(None),
+            KeyKind::Text => Value::String(None),
+            KeyKind::Timestamp => Value::ChronoDateTimeUtc(None),
+            KeyKind::Date => Value::ChronoDate(None),
+        });
+    }
+    Some(match key.kind {
+        KeyKind::Int => Value::BigInt(Some(value.as_i64()?)),
+        KeyKind::Text => Value::String(Some(value.as_str()?.to_owned())),
+        KeyKind::Timestamp => {
+            let parsed = DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
+            Value::ChronoDateTimeUtc(Some(parsed.with_timezone(&Utc)))
+        }
+        KeyKind::Date => Value::ChronoDate(Some(
+            NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d").ok()?,
+        )),
+    })
+}
