@@ -4,7 +4,7 @@ use clap::Parser;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let filter: Targets = std::env::var("CONTENT_API_LOG")
         .ok()
         .and_then(|value| value.parse().ok())
@@ -18,5 +18,13 @@ fn main() -> anyhow::Result<()> {
         .with(filter)
         .init();
     let cli = content_api::cli::Cli::parse();
-    actix_web::rt::System::new().block_on(content_api::cli::run(cli))
+    match actix_web::rt::System::new().block_on(content_api::cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The causes on one line, without a backtrace: these are the user's errors
+            // (a bad import file, an unreachable database), not the program's.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
