@@ -22,6 +22,9 @@ pub struct Config {
     /// Import the bundled sample content before serving (idempotent).
     #[arg(long, env = "CONTENT_API_SAMPLE_DATA")]
     pub sample_data: bool,
+    /// How deep filter arguments may nest (`and`/`or`/`not` and relations each count).
+    #[arg(long, env = "CONTENT_API_MAX_FILTER_DEPTH", default_value_t = crate::service::filter::DEFAULT_MAX_DEPTH)]
+    pub max_filter_depth: usize,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CONTENT_API_WORKERS")]
     pub workers: Option<usize>,
@@ -35,6 +38,7 @@ impl Config {
         Config {
             bind: "127.0.0.1:0".to_owned(),
             sample_data: false,
+            max_filter_depth: crate::service::filter::DEFAULT_MAX_DEPTH,
             workers: Some(2),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),

@@ -14,6 +14,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
+        // Case-insensitive text filters match with a Unicode-aware REGEXP on SQLite, whose
+        // own LIKE folds ASCII letters only.
+        .map_sqlx_sqlite_opts(|sqlite| sqlite.with_regexp())
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));

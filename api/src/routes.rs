@@ -19,6 +19,8 @@ use crate::service::Visibility;
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
+    /// How deep filter arguments may nest.
+    pub max_filter_depth: usize,
 }
 
 /// Registers every route.
@@ -52,7 +54,11 @@ async fn execute(
     http: &HttpRequest,
     request: async_graphql::Request,
 ) -> HttpResponse {
-    let (context, loader) = request_data(state.db.clone(), Visibility::Published);
+    let (context, loader) = request_data(
+        state.db.clone(),
+        Visibility::Published,
+        state.max_filter_depth,
+    );
     let request = request.data(context).data(loader);
     let executed = AssertUnwindSafe(state.schema.execute(request))
         .catch_unwind()

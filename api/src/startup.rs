@@ -65,6 +65,7 @@ impl Application {
         let state = web::Data::new(AppState {
             schema: build_schema(),
             db,
+            max_filter_depth: config.max_filter_depth,
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(configure));

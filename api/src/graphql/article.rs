@@ -10,6 +10,7 @@ use super::context::loader;
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, ArticleStatus};
 use super::error::GqlResult;
+use super::filter::{ArticleFilter, PersonFilter};
 use super::id::{encode, NodeKind};
 use super::loaders::{
     ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById,
@@ -108,10 +109,13 @@ impl Article {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only people who match.")] filter: Option<PersonFilter>,
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
+        let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
         let key = PeopleOfArticle {
             article: self.0.id,
+            filter: filter.clone(),
             page,
         };
         let page = loader(ctx)?
@@ -119,7 +123,7 @@ impl Article {
             .await
             .gql()?
             .unwrap_or_else(Default::default);
-        let total = Total::Child(ChildList::PeopleOfArticle, self.0.id);
+        let total = Total::Child(ChildList::PeopleOfArticle(filter.map(Box::new)), self.0.id);
         Ok(PersonConnection { page, total })
     }
     /// Meetings the article reports on.
@@ -151,15 +155,18 @@ pub(super) async fn articles_of(
     parent: ArticleParent,
     id: i64,
     page: PageRequest,
+    filter: Option<ArticleFilter>,
     order_by: Option<Vec<ArticleOrder>>,
 ) -> Result<ArticleConnection> {
+    let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
     let key = ArticlesOf {
         parent,
         id,
+        filter: filter.clone(),
         order: orders(order_by),
         page,
     };
     let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-    let total = Total::Child(ChildList::Articles(parent), id);
+    let total = Total::Child(ChildList::Articles(parent, filter.map(Box::new)), id);
     Ok(ArticleConnection { page, total })
 }

@@ -6,6 +6,7 @@ use async_graphql::{Context, Result};
 use sea_orm::DatabaseConnection;
 
 use super::loaders::ContentLoader;
+use crate::service::filter::Filters;
 use crate::service::Visibility;
 use crate::AppError;
 
@@ -13,6 +14,8 @@ use crate::AppError;
 pub struct RequestContext {
     pub db: DatabaseConnection,
     pub visibility: Visibility,
+    /// Turns the request's filter arguments into SQL.
+    pub filters: Filters,
 }
 
 /// How many times a batch lets the request's other resolvers run before it starts its
@@ -36,15 +39,27 @@ fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
 pub fn request_data(
     db: DatabaseConnection,
     visibility: Visibility,
+    max_filter_depth: usize,
 ) -> (RequestContext, DataLoader<ContentLoader>) {
+    let filters = Filters {
+        backend: db.get_database_backend(),
+        visibility,
+        max_depth: max_filter_depth,
+    };
     let loader = DataLoader::new(
         ContentLoader {
             db: db.clone(),
             visibility,
+            filters,
         },
         spawn_batch,
     );
-    (RequestContext { db, visibility }, loader)
+    let context = RequestContext {
+        db,
+        visibility,
+        filters,
+    };
+    (context, loader)
 }
 
 fn missing() -> async_graphql::Error {

@@ -2,21 +2,23 @@
 
 use async_graphql::{Context, Result};
 use entity::{meeting, person, source, tag};
+use sea_orm::Condition;
 
 use super::context::{loader, request};
 use super::error::GqlResult;
 use super::loaders::{ChildList, CountOf};
 use crate::service::{self, lookup};
 
-/// The list a connection pages through, to count it on demand.
-#[derive(Clone, Copy, Debug)]
+/// The list a connection pages through, to count it on demand: a root list with the
+/// condition its filter made, or a nested list of one parent.
+#[derive(Clone, Debug)]
 pub enum Total {
-    Articles,
-    People,
-    Meetings,
-    Sources,
-    Tags,
-    Quotes,
+    Articles(Condition),
+    People(Condition),
+    Meetings(Condition),
+    Sources(Condition),
+    Tags(Condition),
+    Quotes(Condition),
     /// A nested list of one parent: counted for all parents of a level in one statement.
     Child(ChildList, i64),
 }
@@ -26,13 +28,13 @@ impl Total {
     pub async fn resolve(&self, ctx: &Context<'_>) -> Result<i64> {
         let request = request(ctx)?;
         let (db, visibility) = (&request.db, request.visibility);
-        let count = match *self {
-            Total::Articles => service::article::count(db, visibility).await.gql()?,
-            Total::People => lookup::count::<person::Entity>(db).await.gql()?,
-            Total::Meetings => lookup::count::<meeting::Entity>(db).await.gql()?,
-            Total::Sources => lookup::count::<source::Entity>(db).await.gql()?,
-            Total::Tags => lookup::count::<tag::Entity>(db).await.gql()?,
-            Total::Quotes => service::quote::count(db, visibility).await.gql()?,
+        let count = match self.clone() {
+            Total::Articles(c) => service::article::count(db, visibility, c).await.gql()?,
+            Total::People(c) => lookup::count::<person::Entity>(db, c).await.gql()?,
+            Total::Meetings(c) => lookup::count::<meeting::Entity>(db, c).await.gql()?,
+            Total::Sources(c) => lookup::count::<source::Entity>(db, c).await.gql()?,
+            Total::Tags(c) => lookup::count::<tag::Entity>(db, c).await.gql()?,
+            Total::Quotes(c) => service::quote::count(db, visibility, c).await.gql()?,
             Total::Child(list, parent) => loader(ctx)?
                 .load_one(CountOf { list, parent })
                 .await

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{article, meeting, person, position, quote, source, tag, ParticipantRole};
-use sea_orm::DatabaseConnection;
+use sea_orm::{Condition, DatabaseConnection};
 
 use crate::service::article::ArticleParent;
+use crate::service::filter::{ArticleFilter, Filters, MeetingFilter, PersonFilter};
 use crate::service::meeting::Attendance;
 use crate::service::order::{ArticleOrder, MeetingOrder, PersonOrder};
 use crate::service::page::{Page, PageRequest};
@@ -22,6 +23,7 @@ use crate::AppError;
 pub struct ContentLoader {
     pub db: DatabaseConnection,
     pub visibility: Visibility,
+    pub filters: Filters,
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
@@ -188,6 +190,7 @@ impl Loader<ParticipantsOfMeeting> for ContentLoader {
 pub struct ArticlesOf {
     pub parent: ArticleParent,
     pub id: i64,
+    pub filter: Option<ArticleFilter>,
     pub order: Vec<ArticleOrder>,
     pub page: PageRequest,
 }
@@ -199,14 +202,23 @@ impl Loader<ArticlesOf> for ContentLoader {
     async fn load(&self, keys: &[ArticlesOf]) -> LoadResult<ArticlesOf, Self::Value> {
         load_in_groups(
             keys,
-            |key| (key.parent, key.order.clone(), key.page.clone()),
+            |key| {
+                (
+                    key.parent,
+                    key.filter.clone(),
+                    key.order.clone(),
+                    key.page.clone(),
+                )
+            },
             |key| key.id,
-            |(parent, order, page), parents| async move {
+            |(parent, filter, order, page), parents| async move {
+                let condition = self.article_condition(filter.as_ref())?;
                 service::article::pages_of(
                     &self.db,
                     self.visibility,
                     parent,
                     &parents,
+                    condition,
                     &order,
                     &page,
                 )
@@ -221,6 +233,7 @@ impl Loader<ArticlesOf> for ContentLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PeopleOfArticle {
     pub article: i64,
+    pub filter: Option<PersonFilter>,
     pub page: PageRequest,
 }
 
@@ -231,12 +244,14 @@ impl Loader<PeopleOfArticle> for ContentLoader {
     async fn load(&self, keys: &[PeopleOfArticle]) -> LoadResult<PeopleOfArticle, Self::Value> {
         load_in_groups(
             keys,
-            |key| key.page.clone(),
+            |key| (key.filter.clone(), key.page.clone()),
             |key| key.article,
-            |page, articles| async move {
+            |(filter, page), articles| async move {
+                let condition = self.person_condition(filter.as_ref())?;
                 service::person::pages_of_articles(
                     &self.db,
                     &articles,
+                    condition,
                     &[PersonOrder::NameAsc],
                     &page,
                 )
@@ -252,6 +267,7 @@ impl Loader<PeopleOfArticle> for ContentLoader {
 pub struct MeetingsOfPerson {
     pub person: i64,
     pub role: Option<ParticipantRole>,
+    pub filter: Option<MeetingFilter>,
     pub order: Vec<MeetingOrder>,
     pub page: PageRequest,
 }
@@ -263,10 +279,19 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
     async fn load(&self, keys: &[MeetingsOfPerson]) -> LoadResult<MeetingsOfPerson, Self::Value> {
         load_in_groups(
             keys,
-            |key| (key.role, key.order.clone(), key.page.clone()),
+            |key| {
+                (
+                    key.role,
+                    key.filter.clone(),
+                    key.order.clone(),
+                    key.page.clone(),
+                )
+            },
             |key| key.person,
-            |(role, order, page), people| async move {
-                service::meeting::pages_of_people(&self.db, &people, role, &order, &page).await
+            |(role, filter, order, page), people| async move {
+                let condition = self.meeting_condition(filter.as_ref())?;
+                service::meeting::pages_of_people(&self.db, &people, role, condition, &order, &page)
+                    .await
             },
         )
         .await
@@ -297,17 +322,17 @@ impl Loader<QuotesOfPerson> for ContentLoader {
     }
 }
 
-/// A nested list whose length can be asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A nested list whose length can be asked for, with the filter its connection was given.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ChildList {
-    Articles(ArticleParent),
-    PeopleOfArticle,
-    MeetingsOfPerson(Option<ParticipantRole>),
+    Articles(ArticleParent, Option<Box<ArticleFilter>>),
+    PeopleOfArticle(Option<Box<PersonFilter>>),
+    MeetingsOfPerson(Option<ParticipantRole>, Option<Box<MeetingFilter>>),
     QuotesOfPerson,
 }
 
 /// The length of a parent's nested list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CountOf {
     pub list: ChildList,
     pub parent: i64,
@@ -320,19 +345,29 @@ impl Loader<CountOf> for ContentLoader {
     async fn load(&self, keys: &[CountOf]) -> LoadResult<CountOf, u64> {
         load_in_groups(
             keys,
-            |key| key.list,
+            |key| key.list.clone(),
             |key| key.parent,
             |list, parents| async move {
                 match list {
-                    ChildList::Articles(parent) => {
-                        service::article::counts_of(&self.db, self.visibility, parent, &parents)
+                    ChildList::Articles(parent, filter) => {
+                        let condition = self.article_condition(filter.as_deref())?;
+                        service::article::counts_of(
+                            &self.db,
+                            self.visibility,
+                            parent,
+                            &parents,
+                            condition,
+                        )
+                        .await
+                    }
+                    ChildList::PeopleOfArticle(filter) => {
+                        let condition = self.person_condition(filter.as_deref())?;
+                        service::person::counts_of_articles(&self.db, &parents, condition).await
+                    }
+                    ChildList::MeetingsOfPerson(role, filter) => {
+                        let condition = self.meeting_condition(filter.as_deref())?;
+                        service::meeting::counts_of_people(&self.db, &parents, role, condition)
                             .await
-                    }
-                    ChildList::PeopleOfArticle => {
-                        service::person::counts_of_articles(&self.db, &parents).await
-                    }
-                    ChildList::MeetingsOfPerson(role) => {
-                        service::meeting::counts_of_people(&self.db, &parents, role).await
                     }
                     ChildList::QuotesOfPerson => {
                         service::quote::counts_of_people(&self.db, self.visibility, &parents).await
@@ -341,5 +376,19 @@ impl Loader<CountOf> for ContentLoader {
             },
         )
         .await
+    }
+}
+
+impl ContentLoader {
+    fn article_condition(&self, filter: Option<&ArticleFilter>) -> Result<Condition, AppError> {
+        filter.map_or(Ok(Condition::all()), |f| self.filters.article(f, "filter"))
+    }
+
+    fn person_condition(&self, filter: Option<&PersonFilter>) -> Result<Condition, AppError> {
+        filter.map_or(Ok(Condition::all()), |f| self.filters.person(f, "filter"))
+    }
+
+    fn meeting_condition(&self, filter: Option<&MeetingFilter>) -> Result<Condition, AppError> {
+        filter.map_or(Ok(Condition::all()), |f| self.filters.meeting(f, "filter"))
     }
 }

@@ -9,6 +9,7 @@ use super::connection::{connection, page_request};
 use super::context::loader;
 use super::enums::{ArticleOrder, ParticipantRole};
 use super::error::GqlResult;
+use super::filter::ArticleFilter;
 use super::id::{encode, NodeKind};
 use super::loaders::{ParticipantsOfMeeting, QuotesOfMeeting};
 use super::scalar::Date;
@@ -84,6 +85,7 @@ impl Meeting {
             .collect())
     }
     /// Articles that report on the meeting.
+    #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -91,10 +93,19 @@ impl Meeting {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
-        articles_of(ctx, ArticleParent::Meeting, self.0.id, page, order_by).await
+        articles_of(
+            ctx,
+            ArticleParent::Meeting,
+            self.0.id,
+            page,
+            filter,
+            order_by,
+        )
+        .await
     }
     /// What was said there, as published articles report it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {

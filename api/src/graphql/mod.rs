@@ -7,6 +7,7 @@ pub mod context;
 mod count;
 mod enums;
 pub mod error;
+mod filter;
 mod id;
 mod loaders;
 mod meeting;

@@ -10,6 +10,7 @@ use super::context::loader;
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
 use super::error::GqlResult;
+use super::filter::{ArticleFilter, MeetingFilter};
 use super::id::{encode, NodeKind};
 use super::loaders::{
     AliasesOfPerson, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson,
@@ -90,20 +91,27 @@ impl Person {
         #[graphql(desc = "Only meetings where the person had this role.")] role: Option<
             ParticipantRole,
         >,
+        #[graphql(desc = "Only meetings that match.")] filter: Option<MeetingFilter>,
         #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
     ) -> Result<PersonMeetingConnection> {
         let role = role.map(Into::into);
+        let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
         let key = MeetingsOfPerson {
             person: self.0.id,
             role,
+            filter: filter.clone(),
             order: orders(order_by),
             page: page_request(first, after, last, before).gql()?,
         };
         let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-        let total = Total::Child(ChildList::MeetingsOfPerson(role), self.0.id);
+        let total = Total::Child(
+            ChildList::MeetingsOfPerson(role, filter.map(Box::new)),
+            self.0.id,
+        );
         Ok(PersonMeetingConnection { page, total })
     }
     /// Articles that mention the person.
+    #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -111,10 +119,19 @@ impl Person {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
-        articles_of(ctx, ArticleParent::Person, self.0.id, page, order_by).await
+        articles_of(
+            ctx,
+            ArticleParent::Person,
+            self.0.id,
+            page,
+            filter,
+            order_by,
+        )
+        .await
     }
     /// What the person said, newest first.
     async fn quotes(

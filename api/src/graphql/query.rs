@@ -7,13 +7,16 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Object, Result, ID};
 use entity::{meeting, person, source, tag};
 use futures_util::future::try_join_all;
-use sea_orm::ModelTrait;
+use sea_orm::{Condition, ModelTrait};
 
 use super::connection::page_request;
 use super::context::{loader, request};
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, PersonOrder, SourceOrder, TagOrder};
 use super::error::GqlResult;
+use super::filter::{
+    ArticleFilter, MeetingFilter, PersonFilter, QuoteFilter, SourceFilter, TagFilter,
+};
 use super::id::{decode_as, NodeKind};
 use super::loaders::{ArticleById, ContentLoader, MeetingById, PersonById, SourceById, TagById};
 use super::node::{load_node, Node};
@@ -71,13 +74,14 @@ where
 /// A page of all people, meetings, sources or tags.
 async fn list_all<E: Public>(
     ctx: &Context<'_>,
+    condition: Condition,
     ordering: Ordering<E::Column>,
     page: PageRequest,
 ) -> Result<Page<E::Model>>
 where
     E::Model: ModelTrait<Entity = E>,
 {
-    lookup::list::<E>(&request(ctx)?.db, &ordering, &page)
+    lookup::list::<E>(&request(ctx)?.db, condition, &ordering, &page)
         .await
         .gql()
 }
@@ -130,6 +134,7 @@ impl Query {
     }
 
     /// The articles, newest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -137,17 +142,26 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let request = request(ctx)?;
-        let page =
-            service::article::list(&request.db, request.visibility, &orders(order_by), &page)
-                .await
-                .gql()?;
+        let condition = match filter {
+            Some(f) => request
+                .filters
+                .article(&f.into_service("filter").gql()?, "filter")
+                .gql()?,
+            None => Condition::all(),
+        };
+        let (db, visibility) = (&request.db, request.visibility);
+        let order = orders(order_by);
+        let page = service::article::list(db, visibility, condition.clone(), &order, &page)
+            .await
+            .gql()?;
         Ok(ArticleConnection {
             page,
-            total: Total::Articles,
+            total: Total::Articles(condition),
         })
     }
 
@@ -164,6 +178,7 @@ impl Query {
     }
 
     /// The people, by name unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -171,14 +186,22 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only people that match.")] filter: Option<PersonFilter>,
         #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<PersonOrder>>,
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = person_ordering(&orders(order_by));
-        let page = list_all::<person::Entity>(ctx, ordering, page).await?;
+        let condition = match filter {
+            Some(f) => {
+                let filter = f.into_service("filter").gql()?;
+                request(ctx)?.filters.person(&filter, "filter").gql()?
+            }
+            None => Condition::all(),
+        };
+        let page = list_all::<person::Entity>(ctx, condition.clone(), ordering, page).await?;
         Ok(PersonConnection {
             page,
-            total: Total::People,
+            total: Total::People(condition),
         })
     }
 
@@ -195,6 +218,7 @@ impl Query {
     }
 
     /// The meetings, latest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn meetings(
         &self,
         ctx: &Context<'_>,
@@ -202,14 +226,22 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only meetings that match.")] filter: Option<MeetingFilter>,
         #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
     ) -> Result<MeetingConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = meeting_ordering(&orders(order_by));
-        let page = list_all::<meeting::Entity>(ctx, ordering, page).await?;
+        let condition = match filter {
+            Some(f) => {
+                let filter = f.into_service("filter").gql()?;
+                request(ctx)?.filters.meeting(&filter, "filter").gql()?
+            }
+            None => Condition::all(),
+        };
+        let page = list_all::<meeting::Entity>(ctx, condition.clone(), ordering, page).await?;
         Ok(MeetingConnection {
             page,
-            total: Total::Meetings,
+            total: Total::Meetings(condition),
         })
     }
 
@@ -226,6 +258,7 @@ impl Query {
     }
 
     /// The sources, by name unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn sources(
         &self,
         ctx: &Context<'_>,
@@ -233,14 +266,22 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only sources that match.")] filter: Option<SourceFilter>,
         #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<SourceOrder>>,
     ) -> Result<SourceConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = source_ordering(&orders(order_by));
-        let page = list_all::<source::Entity>(ctx, ordering, page).await?;
+        let condition = match filter {
+            Some(f) => {
+                let filter = f.into_service("filter").gql()?;
+                request(ctx)?.filters.source(&filter, "filter").gql()?
+            }
+            None => Condition::all(),
+        };
+        let page = list_all::<source::Entity>(ctx, condition.clone(), ordering, page).await?;
         Ok(SourceConnection {
             page,
-            total: Total::Sources,
+            total: Total::Sources(condition),
         })
     }
 
@@ -256,6 +297,7 @@ impl Query {
     }
 
     /// The tags, by name unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn tags(
         &self,
         ctx: &Context<'_>,
@@ -263,14 +305,22 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only tags that match.")] filter: Option<TagFilter>,
         #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<TagOrder>>,
     ) -> Result<TagConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let ordering = tag_ordering(&orders(order_by));
-        let page = list_all::<tag::Entity>(ctx, ordering, page).await?;
+        let condition = match filter {
+            Some(f) => {
+                let filter = f.into_service("filter").gql()?;
+                request(ctx)?.filters.tag(&filter, "filter").gql()?
+            }
+            None => Condition::all(),
+        };
+        let page = list_all::<tag::Entity>(ctx, condition.clone(), ordering, page).await?;
         Ok(TagConnection {
             page,
-            total: Total::Tags,
+            total: Total::Tags(condition),
         })
     }
 
@@ -282,15 +332,23 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only quotes that match.")] filter: Option<QuoteFilter>,
     ) -> Result<QuoteConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let request = request(ctx)?;
-        let page = service::quote::list(&request.db, request.visibility, &page)
+        let condition = match filter {
+            Some(f) => request
+                .filters
+                .quote(&f.into_service("filter").gql()?, "filter")
+                .gql()?,
+            None => Condition::all(),
+        };
+        let page = service::quote::list(&request.db, request.visibility, condition.clone(), &page)
             .await
             .gql()?;
         Ok(QuoteConnection {
             page,
-            total: Total::Quotes,
+            total: Total::Quotes(condition),
         })
     }
 }

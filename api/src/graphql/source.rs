@@ -8,6 +8,7 @@ use super::article::articles_of;
 use super::connection::{connection, page_request};
 use super::enums::{ArticleOrder, SourceKind};
 use super::error::GqlResult;
+use super::filter::ArticleFilter;
 use super::id::{encode, NodeKind};
 use super::ArticleConnection;
 use crate::service::article::ArticleParent;
@@ -51,6 +52,7 @@ impl Source {
         self.0.description.as_deref()
     }
     /// The articles it published.
+    #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -58,10 +60,19 @@ impl Source {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
-        articles_of(ctx, ArticleParent::Source, self.0.id, page, order_by).await
+        articles_of(
+            ctx,
+            ArticleParent::Source,
+            self.0.id,
+            page,
+            filter,
+            order_by,
+        )
+        .await
     }
     /// When the record was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {

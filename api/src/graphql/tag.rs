@@ -7,6 +7,7 @@ use super::article::articles_of;
 use super::connection::{connection, page_request};
 use super::enums::ArticleOrder;
 use super::error::GqlResult;
+use super::filter::ArticleFilter;
 use super::id::{encode, NodeKind};
 use super::ArticleConnection;
 use crate::service::article::ArticleParent;
@@ -32,6 +33,7 @@ impl Tag {
         &self.0.name
     }
     /// The articles that carry the tag.
+    #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -39,9 +41,10 @@ impl Tag {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
-        articles_of(ctx, ArticleParent::Tag, self.0.id, page, order_by).await
+        articles_of(ctx, ArticleParent::Tag, self.0.id, page, filter, order_by).await
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::{article, article_meeting, article_person, article_tag, ArticleStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::order::{article_ordering, ArticleOrder};
 use super::page::{self, Page, PageRequest};
@@ -52,15 +52,21 @@ pub async fn by_slug(
 pub async fn list(
     db: &impl ConnectionTrait,
     visibility: Visibility,
+    condition: Condition,
     order: &[ArticleOrder],
     request: &PageRequest,
 ) -> AppResult<Page<article::Model>> {
-    page::fetch_page(db, visible(visibility), &article_ordering(order), request).await
+    let select = visible(visibility).filter(condition);
+    page::fetch_page(db, select, &article_ordering(order), request).await
 }
 
-/// How many visible articles there are.
-pub async fn count(db: &impl ConnectionTrait, visibility: Visibility) -> AppResult<u64> {
-    page::count(db, visible(visibility)).await
+/// How many visible articles meet `condition`.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    condition: Condition,
+) -> AppResult<u64> {
+    page::count(db, visible(visibility).filter(condition)).await
 }
 
 /// Whose articles a nested list holds.
@@ -118,13 +124,14 @@ pub async fn pages_of(
     visibility: Visibility,
     parent: ArticleParent,
     parents: &[i64],
+    condition: Condition,
     order: &[ArticleOrder],
     request: &PageRequest,
 ) -> AppResult<HashMap<i64, Page<article::Model>>> {
     let (select, parent_expr) = of_parent(visibility, parent);
     page::fetch_pages_per_parent(
         db,
-        select,
+        select.filter(condition),
         page::Parents {
             column: parent_expr,
             ids: parents,
@@ -143,11 +150,12 @@ pub async fn counts_of(
     visibility: Visibility,
     parent: ArticleParent,
     parents: &[i64],
+    condition: Condition,
 ) -> AppResult<HashMap<i64, u64>> {
     let (select, parent_expr) = of_parent(visibility, parent);
     page::count_per_parent(
         db,
-        select,
+        select.filter(condition),
         page::Parents {
             column: parent_expr,
             ids: parents,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use entity::{article, meeting, person, source, tag};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
 
 use super::keyset::Ordering;
 use super::page::{self, Page, PageRequest};
@@ -67,16 +67,17 @@ pub async fn by_slug<E: Public>(
 /// A page of all rows.
 pub async fn list<E: Public>(
     db: &impl ConnectionTrait,
+    condition: Condition,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
 ) -> AppResult<Page<E::Model>>
 where
     E::Model: ModelTrait<Entity = E>,
 {
-    page::fetch_page(db, E::find(), ordering, request).await
+    page::fetch_page(db, E::find().filter(condition), ordering, request).await
 }
 
-/// How many rows there are.
-pub async fn count<E: Public>(db: &impl ConnectionTrait) -> AppResult<u64> {
-    page::count(db, E::find()).await
+/// How many rows meet `condition`.
+pub async fn count<E: Public>(db: &impl ConnectionTrait, condition: Condition) -> AppResult<u64> {
+    page::count(db, E::find().filter(condition)).await
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use entity::{article_meeting, meeting, meeting_participant, ParticipantRole};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
 use super::column;
@@ -59,10 +59,13 @@ pub async fn pages_of_people(
     db: &impl ConnectionTrait,
     people: &[i64],
     role: Option<ParticipantRole>,
+    condition: Condition,
     order: &[MeetingOrder],
     request: &PageRequest,
 ) -> AppResult<HashMap<i64, Page<Attendance>>> {
-    let select = attended(role).expr_as(column(meeting_participant::Column::Role), ROLE_COLUMN);
+    let select = attended(role)
+        .filter(condition)
+        .expr_as(column(meeting_participant::Column::Role), ROLE_COLUMN);
     page::fetch_pages_per_parent(
         db,
         select,
@@ -88,10 +91,11 @@ pub async fn counts_of_people(
     db: &impl ConnectionTrait,
     people: &[i64],
     role: Option<ParticipantRole>,
+    condition: Condition,
 ) -> AppResult<HashMap<i64, u64>> {
     page::count_per_parent(
         db,
-        attended(role),
+        attended(role).filter(condition),
         page::Parents {
             column: column(meeting_participant::Column::PersonId),
             ids: people,

@@ -3,6 +3,7 @@
 
 pub mod article;
 pub mod export;
+pub mod filter;
 pub mod import;
 pub mod keyset;
 pub mod lookup;

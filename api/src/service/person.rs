@@ -7,8 +7,8 @@ use entity::{
     article_person, meeting_participant, person, person_alias, position, ParticipantRole,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 
 use super::column;
@@ -64,12 +64,13 @@ fn mentioned() -> Select<person::Entity> {
 pub async fn pages_of_articles(
     db: &impl ConnectionTrait,
     articles: &[i64],
+    condition: Condition,
     order: &[PersonOrder],
     request: &PageRequest,
 ) -> AppResult<HashMap<i64, Page<person::Model>>> {
     page::fetch_pages_per_parent(
         db,
-        mentioned(),
+        mentioned().filter(condition),
         page::Parents {
             column: column(article_person::Column::ArticleId),
             ids: articles,
@@ -86,10 +87,11 @@ pub async fn pages_of_articles(
 pub async fn counts_of_articles(
     db: &impl ConnectionTrait,
     articles: &[i64],
+    condition: Condition,
 ) -> AppResult<HashMap<i64, u64>> {
     page::count_per_parent(
         db,
-        mentioned(),
+        mentioned().filter(condition),
         page::Parents {
             column: column(article_person::Column::ArticleId),
             ids: articles,

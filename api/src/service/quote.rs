@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use entity::{article, quote, ArticleStatus};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
+};
 
 use super::order::quote_ordering;
 use super::page::{self, Page, PageRequest};
@@ -41,14 +43,20 @@ pub async fn by_ids(
 pub async fn list(
     db: &impl ConnectionTrait,
     visibility: Visibility,
+    condition: Condition,
     request: &PageRequest,
 ) -> AppResult<Page<quote::Model>> {
-    page::fetch_page(db, visible(visibility), &quote_ordering(), request).await
+    let select = visible(visibility).filter(condition);
+    page::fetch_page(db, select, &quote_ordering(), request).await
 }
 
-/// How many visible quotes there are.
-pub async fn count(db: &impl ConnectionTrait, visibility: Visibility) -> AppResult<u64> {
-    page::count(db, visible(visibility)).await
+/// How many visible quotes meet `condition`.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    condition: Condition,
+) -> AppResult<u64> {
+    page::count(db, visible(visibility).filter(condition)).await
 }
 
 /// Each article's quotes, in article order (the articles are visible already).

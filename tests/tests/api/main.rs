@@ -6,6 +6,7 @@
 mod helpers;
 
 mod export;
+mod filters;
 mod import;
 
 mod cli;
