@@ -27,7 +27,7 @@ pub struct SortKey<C> {
     pub column: C,
     pub kind: KeyKind,
     pub descending: bool,
-    /// Nulls sort last in both directions.
+    /// Holds nulls, which sort as the smallest value (last descending, first ascending).
     pub nullable: bool,
 }
 
@@ -91,6 +91,13 @@ struct CursorData {
     k: Vec<serde_json::Value>,
 }
 
+impl<C> SortKey<C> {
+    /// Whether moving forward (or backward) in this key's direction goes toward its nulls.
+    fn toward_nulls(&self, forward: bool) -> bool {
+        forward == self.descending
+    }
+}
+
 impl<C: ColumnTrait> Ordering<C> {
     /// The cursor of a row.
     pub fn cursor_of<M: ModelTrait<Entity = E>, E: EntityTrait<Column = C>>(
@@ -130,10 +137,11 @@ impl<C: ColumnTrait> Ordering<C> {
     }
 
     /// The condition "strictly after the cursor" (`forward`) or "strictly before" it, in
-    /// this ordering, nulls last.
+    /// this ordering. Nulls sort as the smallest value: last when descending, first when
+    /// ascending.
     ///
-    /// With `without_null_tail`, the rows after a non-null value of a nullable first key
-    /// leave out the nulls that follow them (see [`Ordering::null_tail_after`]), so that the
+    /// With `without_null_tail`, the rows beyond a non-null value of a nullable first key
+    /// leave out the nulls that lie beyond them (see [`Ordering::null_tail`]), so that the
     /// condition is one index range.
     fn beyond(&self, values: &[Value], forward: bool, without_null_tail: bool) -> Condition {
         let mut any = Condition::any();
@@ -146,22 +154,23 @@ impl<C: ColumnTrait> Ordering<C> {
                     earlier.column.eq(earlier_value.clone())
                 });
             }
-            let greater = forward != key.descending;
-            let step = match (is_null(value), forward) {
-                // Nothing sorts after a null but other nulls, which tie.
-                (true, true) => continue,
-                (true, false) => Condition::all().add(key.column.is_not_null()),
-                (false, _) => {
-                    let compare = if greater {
-                        key.column.gt(value.clone())
-                    } else {
-                        key.column.lt(value.clone())
-                    };
-                    if key.nullable && forward && !(i == 0 && without_null_tail) {
-                        Condition::any().add(compare).add(key.column.is_null())
-                    } else {
-                        Condition::all().add(compare)
-                    }
+            let toward_nulls = key.toward_nulls(forward);
+            let step = if is_null(value) {
+                if toward_nulls {
+                    // Nothing lies beyond a null but other nulls, which tie.
+                    continue;
+                }
+                Condition::all().add(key.column.is_not_null())
+            } else {
+                let compare = if forward != key.descending {
+                    key.column.gt(value.clone())
+                } else {
+                    key.column.lt(value.clone())
+                };
+                if key.nullable && toward_nulls && !(i == 0 && without_null_tail) {
+                    Condition::any().add(compare).add(key.column.is_null())
+                } else {
+                    Condition::all().add(compare)
                 }
             };
             any = any.add(all.add(step));
@@ -171,10 +180,11 @@ impl<C: ColumnTrait> Ordering<C> {
         }
         // The first key's bound is implied by every branch above; stated on its own it lets
         // the database start an index range scan at the cursor instead of filtering from the
-        // top of the list, so a deep page costs what the first page costs. (After a non-null
-        // value of a nullable key the nulls follow, so no single range covers that case.)
+        // top of the list, so a deep page costs what the first page costs. (Beyond a non-null
+        // value of a nullable key toward its nulls, no single range covers the rows.)
         if let (Some(first), Some(value)) = (self.keys.first(), values.first()) {
-            let one_range = !is_null(value) && (!first.nullable || !forward || without_null_tail);
+            let one_range = !is_null(value)
+                && (!first.nullable || !first.toward_nulls(forward) || without_null_tail);
             if one_range {
                 let bound = if forward != first.descending {
                     first.column.gte(value.clone())
@@ -192,8 +202,8 @@ impl<C: ColumnTrait> Ordering<C> {
         self.condition_split(request, false)
     }
 
-    /// The cursor conditions of a request, leaving out the null tail after `after` when
-    /// `without_null_tail`.
+    /// The cursor conditions of a request, leaving out the null tail beyond the cursor the
+    /// page moves from when `without_null_tail`.
     pub(super) fn condition_split(
         &self,
         request: &PageRequest,
@@ -202,31 +212,42 @@ impl<C: ColumnTrait> Ordering<C> {
         let mut condition = Condition::all();
         if let Some(after) = &request.after {
             let values = self.decode(after, "after")?;
-            condition = condition.add(self.beyond(&values, true, without_null_tail));
+            let split = without_null_tail && !request.backward;
+            condition = condition.add(self.beyond(&values, true, split));
         }
         if let Some(before) = &request.before {
             let values = self.decode(before, "before")?;
-            condition = condition.add(self.beyond(&values, false, false));
+            let split = without_null_tail && request.backward;
+            condition = condition.add(self.beyond(&values, false, split));
         }
         Ok(condition)
     }
 
-    /// When a forward page starts after a non-null value of a nullable first key, the rows
-    /// after it are the rest of the non-null values and then every null: two index ranges.
-    /// Returns the condition of the second (the nulls, within `before` if given) so the
-    /// page can read it only when the first range does not fill the page.
-    pub(super) fn null_tail_after(&self, request: &PageRequest) -> AppResult<Option<Condition>> {
-        let (Some(first), Some(after), false) =
-            (self.keys.first(), &request.after, request.backward)
-        else {
+    /// When a page moves from a non-null value of a nullable first key toward its nulls
+    /// (forward in a descending order, backward in an ascending one), the rows beyond it are
+    /// the rest of the non-null values and then every null: two index ranges. Returns the
+    /// condition of the second (the nulls, within the other cursor if given) so the page can
+    /// read it only when the first range does not fill the page.
+    pub(super) fn null_tail(&self, request: &PageRequest) -> AppResult<Option<Condition>> {
+        let forward = !request.backward;
+        let (moving, other, other_field) = if forward {
+            (&request.after, &request.before, "before")
+        } else {
+            (&request.before, &request.after, "after")
+        };
+        let (Some(first), Some(cursor)) = (self.keys.first(), moving) else {
             return Ok(None);
         };
-        if !first.nullable || is_null(&self.decode(after, "after")?[0]) {
+        let field = if forward { "after" } else { "before" };
+        if !first.nullable
+            || !first.toward_nulls(forward)
+            || is_null(&self.decode(cursor, field)?[0])
+        {
             return Ok(None);
         }
         let mut tail = Condition::all().add(first.column.is_null());
-        if let Some(before) = &request.before {
-            tail = tail.add(self.beyond(&self.decode(before, "before")?, false, false));
+        if let Some(other) = other {
+            tail = tail.add(self.beyond(&self.decode(other, other_field)?, !forward, false));
         }
         Ok(Some(tail))
     }
@@ -240,10 +261,11 @@ impl<C: ColumnTrait> Ordering<C> {
             .map(|key| {
                 let descending = key.descending != backward;
                 let order = if descending { Order::Desc } else { Order::Asc };
-                let nulls = key.nullable.then_some(if backward {
-                    NullOrdering::First
-                } else {
+                // Nulls are the smallest value.
+                let nulls = key.nullable.then_some(if descending {
                     NullOrdering::Last
+                } else {
+                    NullOrdering::First
                 });
                 (Expr::col(key.column.as_column_ref()), order, nulls)
             })

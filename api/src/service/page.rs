@@ -120,8 +120,8 @@ impl<T> Page<T> {
     }
 }
 
-/// One page of `select` in `ordering`: one statement, each an index range from the cursor
-/// (two when a page after a dated row runs on into the undated ones).
+/// One page of `select` in `ordering`: one statement, an index range from the cursor (two
+/// when a page from a dated row runs on into the undated ones).
 pub async fn fetch_page<E, C>(
     db: &C,
     select: Select<E>,
@@ -145,7 +145,7 @@ where
         }
         select.limit(limit)
     };
-    let null_tail = ordering.null_tail_after(request)?;
+    let null_tail = ordering.null_tail(request)?;
     let head = ordering.condition_split(request, null_tail.is_some())?;
     let mut rows = sorted(select.clone(), head, wanted).all(db).await?;
     if let Some(tail) = null_tail {

@@ -143,31 +143,28 @@ fn row_id(id: &Value) -> i64 {
     text.rsplit_once(':').unwrap().1.parse().unwrap()
 }
 
-/// Compares two rows by `keys` (field, descending), nulls last, then by id in the first
-/// key's direction: the order the API promises, computed here independently of the server.
+/// Compares two rows by `keys` (field, descending), nulls as the smallest value (last when
+/// descending, first when ascending), then by id in the first key's direction: the order the
+/// API promises, computed here independently of the server.
 fn promised_order(keys: &[(&str, bool)], a: &Value, b: &Value) -> std::cmp::Ordering {
     use std::cmp::Ordering::{Equal, Greater, Less};
     for (field, descending) in keys {
         let order = match (&a[*field], &b[*field]) {
             (Value::Null, Value::Null) => Equal,
-            (Value::Null, _) => Greater,
-            (_, Value::Null) => Less,
+            (Value::Null, _) => Less,
+            (_, Value::Null) => Greater,
             (x, y) => {
                 let (x, y) = (x.as_str().unwrap(), y.as_str().unwrap());
-                let order = match (
+                match (
                     chrono::DateTime::parse_from_rfc3339(x),
                     chrono::DateTime::parse_from_rfc3339(y),
                 ) {
                     (Ok(x), Ok(y)) => x.cmp(&y),
                     _ => x.cmp(y),
-                };
-                if *descending {
-                    order.reverse()
-                } else {
-                    order
                 }
             }
         };
+        let order = if *descending { order.reverse() } else { order };
         if order != Equal {
             return order;
         }
