@@ -13,6 +13,7 @@ mod cli;
 mod http;
 mod migrations;
 mod pagination;
+mod properties;
 mod relations;
 mod root;
 mod schema;
