@@ -16,6 +16,7 @@ mod person;
 mod query;
 mod quote;
 mod scalar;
+mod search;
 mod source;
 mod tag;
 

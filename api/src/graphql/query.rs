@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Object, Result, ID};
-use entity::{meeting, person, source, tag};
+use entity::{article, meeting, person, source, tag};
 use futures_util::future::try_join_all;
 use sea_orm::{Condition, ModelTrait};
 
@@ -20,6 +20,9 @@ use super::filter::{
 use super::id::{decode_as, NodeKind};
 use super::loaders::{ArticleById, ContentLoader, MeetingById, PersonById, SourceById, TagById};
 use super::node::{load_node, Node};
+use super::search::{
+    by_relevance, matching_condition, search_all, SearchResultConnection, SearchType,
+};
 use super::{
     Article, ArticleConnection, Meeting, MeetingConnection, Person, PersonConnection,
     QuoteConnection, Source, SourceConnection, Tag, TagConnection,
@@ -29,6 +32,7 @@ use crate::service::keyset::Ordering;
 use crate::service::lookup::{self, Public};
 use crate::service::order::{meeting_ordering, person_ordering, source_ordering, tag_ordering};
 use crate::service::page::{Page, PageRequest};
+use crate::service::search::{SearchKind, Terms};
 use crate::{AppError, AppResult};
 
 /// The most IDs one `nodes` call takes.
@@ -143,11 +147,16 @@ impl Query {
         last: Option<i32>,
         before: Option<String>,
         #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
-        #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
+        #[graphql(desc = "Default: PUBLISHED_AT_DESC, or relevance with `search`.")]
+        order_by: Option<Vec<ArticleOrder>>,
+        #[graphql(
+            desc = "Only articles whose text matches, best first unless `orderBy` is given."
+        )]
+        search: Option<String>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let request = request(ctx)?;
-        let condition = match filter {
+        let mut condition = match filter {
             Some(f) => request
                 .filters
                 .article(&f.into_service("filter").gql()?, "filter")
@@ -155,10 +164,44 @@ impl Query {
             None => Condition::all(),
         };
         let (db, visibility) = (&request.db, request.visibility);
-        let order = orders(order_by);
-        let page = service::article::list(db, visibility, condition.clone(), &order, &page)
-            .await
-            .gql()?;
+        let order = orders(order_by.clone());
+        let page = match search
+            .map(|s| Terms::parse(&s, "search"))
+            .transpose()
+            .gql()?
+        {
+            Some(terms) => {
+                let id = article::Column::Id;
+                let matching = matching_condition(ctx, SearchKind::Article, id, &terms)?;
+                let page = if order_by.is_none() {
+                    by_relevance::<article::Entity, _>(
+                        ctx,
+                        SearchKind::Article,
+                        id,
+                        condition.clone(),
+                        &terms,
+                        &page,
+                        ArticleById,
+                    )
+                    .await?
+                } else {
+                    service::article::list(
+                        db,
+                        visibility,
+                        condition.clone().add(matching.clone()),
+                        &order,
+                        &page,
+                    )
+                    .await
+                    .gql()?
+                };
+                condition = condition.add(matching);
+                page
+            }
+            None => service::article::list(db, visibility, condition.clone(), &order, &page)
+                .await
+                .gql()?,
+        };
         Ok(ArticleConnection {
             page,
             total: Total::Articles(condition),
@@ -188,8 +231,11 @@ impl Query {
         before: Option<String>,
         #[graphql(desc = "Only people that match.")] filter: Option<PersonFilter>,
         #[graphql(desc = "Default: NAME_ASC.")] order_by: Option<Vec<PersonOrder>>,
+        #[graphql(desc = "Only people whose text matches, best first unless `orderBy` is given.")]
+        search: Option<String>,
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
+        let order_by_given = order_by.clone();
         let ordering = person_ordering(&orders(order_by));
         let condition = match filter {
             Some(f) => {
@@ -198,7 +244,42 @@ impl Query {
             }
             None => Condition::all(),
         };
-        let page = list_all::<person::Entity>(ctx, condition.clone(), ordering, page).await?;
+        let relevance = order_by_given.is_none();
+        let (page, condition) = match search
+            .map(|s| Terms::parse(&s, "search"))
+            .transpose()
+            .gql()?
+        {
+            Some(terms) => {
+                let id = person::Column::Id;
+                let matching = matching_condition(ctx, SearchKind::Person, id, &terms)?;
+                let page = if relevance {
+                    by_relevance::<person::Entity, _>(
+                        ctx,
+                        SearchKind::Person,
+                        id,
+                        condition.clone(),
+                        &terms,
+                        &page,
+                        PersonById,
+                    )
+                    .await?
+                } else {
+                    list_all::<person::Entity>(
+                        ctx,
+                        condition.clone().add(matching.clone()),
+                        ordering,
+                        page,
+                    )
+                    .await?
+                };
+                (page, condition.add(matching))
+            }
+            None => (
+                list_all::<person::Entity>(ctx, condition.clone(), ordering, page).await?,
+                condition,
+            ),
+        };
         Ok(PersonConnection {
             page,
             total: Total::People(condition),
@@ -228,8 +309,13 @@ impl Query {
         before: Option<String>,
         #[graphql(desc = "Only meetings that match.")] filter: Option<MeetingFilter>,
         #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
+        #[graphql(
+            desc = "Only meetings whose text matches, best first unless `orderBy` is given."
+        )]
+        search: Option<String>,
     ) -> Result<MeetingConnection> {
         let page = page_request(first, after, last, before).gql()?;
+        let order_by_given = order_by.clone();
         let ordering = meeting_ordering(&orders(order_by));
         let condition = match filter {
             Some(f) => {
@@ -238,7 +324,42 @@ impl Query {
             }
             None => Condition::all(),
         };
-        let page = list_all::<meeting::Entity>(ctx, condition.clone(), ordering, page).await?;
+        let relevance = order_by_given.is_none();
+        let (page, condition) = match search
+            .map(|s| Terms::parse(&s, "search"))
+            .transpose()
+            .gql()?
+        {
+            Some(terms) => {
+                let id = meeting::Column::Id;
+                let matching = matching_condition(ctx, SearchKind::Meeting, id, &terms)?;
+                let page = if relevance {
+                    by_relevance::<meeting::Entity, _>(
+                        ctx,
+                        SearchKind::Meeting,
+                        id,
+                        condition.clone(),
+                        &terms,
+                        &page,
+                        MeetingById,
+                    )
+                    .await?
+                } else {
+                    list_all::<meeting::Entity>(
+                        ctx,
+                        condition.clone().add(matching.clone()),
+                        ordering,
+                        page,
+                    )
+                    .await?
+                };
+                (page, condition.add(matching))
+            }
+            None => (
+                list_all::<meeting::Entity>(ctx, condition.clone(), ordering, page).await?,
+                condition,
+            ),
+        };
         Ok(MeetingConnection {
             page,
             total: Total::Meetings(condition),
@@ -322,6 +443,24 @@ impl Query {
             page,
             total: Total::Tags(condition),
         })
+    }
+
+    /// One ranked list across articles, people, meetings and sources.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Words in any order; Chinese found by any part of two characters or more."
+        )]
+        query: String,
+        #[graphql(desc = "Only these kinds of records (default: all).")] types: Option<
+            Vec<SearchType>,
+        >,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SearchResultConnection> {
+        let page = page_request(first, after, None, None).gql()?;
+        search_all(ctx, &query, types, page).await
     }
 
     /// What people said, newest first.

@@ -13,6 +13,7 @@ pub mod page;
 pub mod person;
 pub mod quote;
 pub mod record;
+pub mod search;
 pub mod tag;
 
 use sea_orm::sea_query::Expr;

@@ -17,5 +17,6 @@ mod properties;
 mod relations;
 mod root;
 mod schema;
+mod search;
 mod statements;
 mod visibility;
