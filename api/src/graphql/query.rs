@@ -90,6 +90,60 @@ where
         .gql()
 }
 
+/// How a list of people or meetings takes its `search:` argument.
+struct Searched<K> {
+    kind: SearchKind,
+    /// The loader key of a row.
+    key: fn(i64) -> K,
+    /// No `orderBy` was given: matches come best first.
+    relevance: bool,
+}
+
+/// A page of people or meetings: the rows `condition` selects, narrowed to the matches of
+/// `search` when given. Returns the page and the condition `totalCount` counts.
+async fn list_searched<E, K>(
+    ctx: &Context<'_>,
+    searched: Searched<K>,
+    condition: Condition,
+    ordering: Ordering<E::Column>,
+    search: Option<String>,
+    page: PageRequest,
+) -> Result<(Page<E::Model>, Condition)>
+where
+    E: Public,
+    E::Model: ModelTrait<Entity = E>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    ContentLoader: Loader<K, Value = E::Model, Error = Arc<AppError>>,
+{
+    let Some(terms) = search
+        .map(|s| Terms::parse(&s, "search"))
+        .transpose()
+        .gql()?
+    else {
+        return Ok((
+            list_all::<E>(ctx, condition.clone(), ordering, page).await?,
+            condition,
+        ));
+    };
+    let id = E::id_column();
+    let matching = matching_condition(ctx, searched.kind, id, &terms)?;
+    let page = if searched.relevance {
+        by_relevance::<E, K>(
+            ctx,
+            searched.kind,
+            id,
+            condition.clone(),
+            &terms,
+            &page,
+            searched.key,
+        )
+        .await?
+    } else {
+        list_all::<E>(ctx, condition.clone().add(matching.clone()), ordering, page).await?
+    };
+    Ok((page, condition.add(matching)))
+}
+
 /// The entry points for reading.
 #[derive(Default)]
 pub struct Query;
@@ -244,42 +298,14 @@ impl Query {
             }
             None => Condition::all(),
         };
-        let relevance = order_by_given.is_none();
-        let (page, condition) = match search
-            .map(|s| Terms::parse(&s, "search"))
-            .transpose()
-            .gql()?
-        {
-            Some(terms) => {
-                let id = person::Column::Id;
-                let matching = matching_condition(ctx, SearchKind::Person, id, &terms)?;
-                let page = if relevance {
-                    by_relevance::<person::Entity, _>(
-                        ctx,
-                        SearchKind::Person,
-                        id,
-                        condition.clone(),
-                        &terms,
-                        &page,
-                        PersonById,
-                    )
-                    .await?
-                } else {
-                    list_all::<person::Entity>(
-                        ctx,
-                        condition.clone().add(matching.clone()),
-                        ordering,
-                        page,
-                    )
-                    .await?
-                };
-                (page, condition.add(matching))
-            }
-            None => (
-                list_all::<person::Entity>(ctx, condition.clone(), ordering, page).await?,
-                condition,
-            ),
+        let searched = Searched {
+            kind: SearchKind::Person,
+            key: PersonById,
+            relevance: order_by_given.is_none(),
         };
+        let (page, condition) =
+            list_searched::<person::Entity, _>(ctx, searched, condition, ordering, search, page)
+                .await?;
         Ok(PersonConnection {
             page,
             total: Total::People(condition),
@@ -324,42 +350,14 @@ impl Query {
             }
             None => Condition::all(),
         };
-        let relevance = order_by_given.is_none();
-        let (page, condition) = match search
-            .map(|s| Terms::parse(&s, "search"))
-            .transpose()
-            .gql()?
-        {
-            Some(terms) => {
-                let id = meeting::Column::Id;
-                let matching = matching_condition(ctx, SearchKind::Meeting, id, &terms)?;
-                let page = if relevance {
-                    by_relevance::<meeting::Entity, _>(
-                        ctx,
-                        SearchKind::Meeting,
-                        id,
-                        condition.clone(),
-                        &terms,
-                        &page,
-                        MeetingById,
-                    )
-                    .await?
-                } else {
-                    list_all::<meeting::Entity>(
-                        ctx,
-                        condition.clone().add(matching.clone()),
-                        ordering,
-                        page,
-                    )
-                    .await?
-                };
-                (page, condition.add(matching))
-            }
-            None => (
-                list_all::<meeting::Entity>(ctx, condition.clone(), ordering, page).await?,
-                condition,
-            ),
+        let searched = Searched {
+            kind: SearchKind::Meeting,
+            key: MeetingById,
+            relevance: order_by_given.is_none(),
         };
+        let (page, condition) =
+            list_searched::<meeting::Entity, _>(ctx, searched, condition, ordering, search, page)
+                .await?;
         Ok(MeetingConnection {
             page,
             total: Total::Meetings(condition),
