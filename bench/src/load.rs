@@ -1,0 +1,249 @@
+//! The load driver: each query of the mix is sent by N concurrent connections for T
+//! seconds; reported per query are requests per second, p50 and p99 latency, errors, and —
+//! from the processes' own accounting in /proc — CPU milliseconds per request of the server
+//! and of the database processes, and the server's peak RSS.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+
+/// How to load the server.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The server's address.
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    url: String,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Seconds per query.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// The server's process id, for its CPU time and peak RSS.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// The name of database server processes whose CPU time counts too (e.g. `postgres`).
+    #[arg(long)]
+    db_process: Option<String>,
+    /// Only the queries whose names contain this.
+    #[arg(long)]
+    only: Option<String>,
+}
+
+/// One query of the mix: its name, text and variables.
+struct Query {
+    name: &'static str,
+    text: String,
+    variables: Value,
+}
+
+const FRONT_PAGE: &str =
+    "{ articles(first: 20) { nodes { title publishedAt source { name } tags { name } \
+    people(first: 5) { nodes { name positions { title organization } } } } } }";
+const PERSON_PAGE: &str = "query($slug: String) { person(slug: $slug) { name \
+    meetings(first: 20) { edges { role node { title heldOn participants { role person { name } } } } } \
+    quotes(first: 10) { nodes { text article { title } } } } }";
+const FILTERED: &str = "{ articles(first: 20, filter: {person: {name: {contains: \"wang\"}}, \
+    publishedAt: {gte: \"2019-01-01T00:00:00Z\", lt: \"2020-01-01T00:00:00Z\"}}) { totalCount nodes { title } } }";
+const DEEP_PAGE: &str =
+    "query($after: String) { articles(first: 20, after: $after) { nodes { title } } }";
+const SEARCH: &str = "query($q: String!) { search(query: $q, first: 20) { nodes { __typename ... on Article { title } } } }";
+
+fn post(agent: &ureq::Agent, url: &str, text: &str, variables: &Value) -> anyhow::Result<Value> {
+    let body = json!({"query": text, "variables": variables}).to_string();
+    let mut response = agent
+        .post(format!("{url}/graphql"))
+        .header("content-type", "application/json")
+        .send(body)?;
+    let answer: Value = serde_json::from_str(&response.body_mut().read_to_string()?)?;
+    if answer.get("errors").is_some() {
+        bail!("{}", answer["errors"]);
+    }
+    Ok(answer)
+}
+
+/// The cursor at the end of page 49 of the article list, so that the deep query reads page 50.
+fn page_50_cursor(agent: &ureq::Agent, url: &str) -> anyhow::Result<Value> {
+    let mut after = Value::Null;
+    for _ in 0..49 {
+        let answer = post(
+            agent,
+            url,
+            "query($after: String) { articles(first: 20, after: $after) { pageInfo { endCursor } } }",
+            &json!({"after": after}),
+        )?;
+        after = answer["data"]["articles"]["pageInfo"]["endCursor"].clone();
+    }
+    Ok(after)
+}
+
+/// CPU time (user + system) of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU time of every process with this command name.
+fn cpu_seconds_named(name: &str) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == name)
+        })
+        .map(cpu_seconds)
+        .sum()
+}
+
+/// Peak resident set size of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Runs one query for the configured time; returns the line of the report.
+fn measure(args: &Args, query: &Query) -> anyhow::Result<String> {
+    let server_before = args.server_pid.map(cpu_seconds).unwrap_or(0.0);
+    let db_before = args
+        .db_process
+        .as_deref()
+        .map(cpu_seconds_named)
+        .unwrap_or(0.0);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.seconds);
+    let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..args.connections)
+            .map(|_| {
+                scope.spawn(|| {
+                    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+                    let (mut latencies, mut errors) = (Vec::new(), 0);
+                    while Instant::now() < deadline {
+                        let sent = Instant::now();
+                        match post(&agent, &args.url, &query.text, &query.variables) {
+                            Ok(_) => latencies.push(sent.elapsed()),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        workers.into_iter().filter_map(|w| w.join().ok()).collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu = args.server_pid.map(cpu_seconds).unwrap_or(0.0) - server_before;
+    let db_cpu = args
+        .db_process
+        .as_deref()
+        .map(cpu_seconds_named)
+        .unwrap_or(0.0)
+        - db_before;
+    let errors: usize = results.iter().map(|(_, e)| e).sum();
+    let mut latencies: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
+    latencies.sort();
+    let count = latencies.len();
+    let percentile = |p: f64| {
+        latencies
+            .get(((count as f64 * p) as usize).min(count.saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    let per_request = |cpu: f64| {
+        if count == 0 {
+            0.0
+        } else {
+            cpu * 1000.0 / count as f64
+        }
+    };
+    Ok(format!(
+        "| {} | {:.0} | {:.1} | {:.1} | {} | {:.2} | {:.2} | {:.2} |",
+        query.name,
+        count as f64 / elapsed,
+        percentile(0.5),
+        percentile(0.99),
+        errors,
+        per_request(server_cpu),
+        per_request(db_cpu),
+        per_request(server_cpu + db_cpu),
+    ))
+}
+
+/// Runs the mix and prints a Markdown table.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let deep = page_50_cursor(&agent, &args.url).context("walk to page 50 of the article list")?;
+    let queries = [
+        Query {
+            name: "front page",
+            text: FRONT_PAGE.to_owned(),
+            variables: json!({}),
+        },
+        Query {
+            name: "person page",
+            text: PERSON_PAGE.to_owned(),
+            variables: json!({"slug": "person-1"}),
+        },
+        Query {
+            name: "filtered list",
+            text: FILTERED.to_owned(),
+            variables: json!({}),
+        },
+        Query {
+            name: "deep page (50)",
+            text: DEEP_PAGE.to_owned(),
+            variables: json!({"after": deep}),
+        },
+        Query {
+            name: "search (English)",
+            text: SEARCH.to_owned(),
+            variables: json!({"q": "security cooperation"}),
+        },
+        Query {
+            name: "search (Chinese)",
+            text: SEARCH.to_owned(),
+            variables: json!({"q": "合作"}),
+        },
+    ];
+    for query in &queries {
+        post(&agent, &args.url, &query.text, &query.variables)
+            .with_context(|| format!("the {} query fails", query.name))?;
+    }
+    println!(
+        "{} connections, {} s per query\n\n| query | req/s | p50 ms | p99 ms | errors | server CPU ms/req | db CPU ms/req | total CPU ms/req |\n|---|---|---|---|---|---|---|---|",
+        args.connections, args.seconds
+    );
+    for query in &queries {
+        if args
+            .only
+            .as_deref()
+            .is_some_and(|only| !query.name.contains(only))
+        {
+            continue;
+        }
+        println!("{}", measure(args, query)?);
+    }
+    if let Some(rss) = args.server_pid.and_then(peak_rss_mib) {
+        println!("\nserver peak RSS: {rss:.0} MiB");
+    }
+    Ok(())
+}
