@@ -79,7 +79,7 @@ fn page_50_cursor(agent: &ureq::Agent, url: &str) -> anyhow::Result<Value> {
 }
 
 /// CPU time (user + system) of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
+pub fn cpu_seconds(pid: u32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
@@ -99,7 +99,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 }
 
 /// CPU time of every process with this command name.
-fn cpu_seconds_named(name: &str) -> f64 {
+pub fn cpu_seconds_named(name: &str) -> f64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
@@ -158,6 +158,19 @@ fn measure(args: &Args, query: &Query) -> anyhow::Result<String> {
         .map(cpu_seconds_named)
         .unwrap_or(0.0)
         - db_before;
+    Ok(report_line(
+        query.name, elapsed, results, server_cpu, db_cpu,
+    ))
+}
+
+/// One line of a report: throughput, latency percentiles, errors and CPU per request.
+pub fn report_line(
+    name: &str,
+    elapsed: f64,
+    results: Vec<(Vec<Duration>, usize)>,
+    first_cpu: f64,
+    second_cpu: f64,
+) -> String {
     let errors: usize = results.iter().map(|(_, e)| e).sum();
     let mut latencies: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
     latencies.sort();
@@ -175,17 +188,15 @@ fn measure(args: &Args, query: &Query) -> anyhow::Result<String> {
             cpu * 1000.0 / count as f64
         }
     };
-    Ok(format!(
-        "| {} | {:.0} | {:.1} | {:.1} | {} | {:.2} | {:.2} | {:.2} |",
-        query.name,
+    format!(
+        "| {name} | {:.0} | {:.1} | {:.1} | {errors} | {:.2} | {:.2} | {:.2} |",
         count as f64 / elapsed,
         percentile(0.5),
         percentile(0.99),
-        errors,
-        per_request(server_cpu),
-        per_request(db_cpu),
-        per_request(server_cpu + db_cpu),
-    ))
+        per_request(first_cpu),
+        per_request(second_cpu),
+        per_request(first_cpu + second_cpu),
+    )
 }
 
 /// Runs the mix and prints a Markdown table.

@@ -4,6 +4,7 @@
 
 mod generate;
 mod load;
+mod sql;
 
 use clap::{Parser, Subcommand};
 
@@ -21,11 +22,14 @@ enum Command {
     Generate(generate::Args),
     /// Send the query mix to a running server and report per query.
     Load(load::Args),
+    /// Compute the mix's answers with hand-written SQL, for the floor of each query.
+    Sql(sql::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Generate(args) => generate::run(&args),
         Command::Load(args) => load::run(&args),
+        Command::Sql(args) => sql::run(&args),
     }
 }
