@@ -108,6 +108,7 @@ enum ImportSeen {
 
 /// One import in progress: its transaction and what it has done so far.
 pub(super) struct Store {
+    db: DatabaseConnection,
     pub(super) txn: DatabaseTransaction,
     /// The import time, for timestamps the input does not give.
     pub(super) now: DateTime<Utc>,
@@ -129,6 +130,7 @@ impl Store {
             .to_owned();
         txn.execute(&seen).await?;
         Ok(Store {
+            db: db.clone(),
             txn,
             now: to_micros(Utc::now()),
             ids: Default::default(),
@@ -147,6 +149,11 @@ impl Store {
                     .execute(&Table::drop().table(ImportSeen::Table).to_owned())
                     .await?;
                 self.txn.commit().await?;
+                if self.summary.created + self.summary.updated > 0 {
+                    // Fresh statistics let the query planner pick the right indexes (without
+                    // them SQLite reads articles by status rather than by id, for one).
+                    self.db.execute_unprepared("ANALYZE").await?;
+                }
                 Ok(self.summary)
             }
             Err(error) => {
