@@ -13,8 +13,7 @@ use crate::AppError;
 /// The per-request data resolvers read.
 pub struct RequestContext {
     pub db: DatabaseConnection,
-    pub visibility: Visibility,
-    /// Turns the request's filter arguments into SQL.
+    /// Turns the request's filter arguments into SQL; holds the caller's visibility.
     pub filters: Filters,
 }
 
@@ -49,16 +48,11 @@ pub fn request_data(
     let loader = DataLoader::new(
         ContentLoader {
             db: db.clone(),
-            visibility,
             filters,
         },
         spawn_batch,
     );
-    let context = RequestContext {
-        db,
-        visibility,
-        filters,
-    };
+    let context = RequestContext { db, filters };
     (context, loader)
 }
 

@@ -27,7 +27,7 @@ impl Total {
     /// The length of the list.
     pub async fn resolve(&self, ctx: &Context<'_>) -> Result<i64> {
         let request = request(ctx)?;
-        let (db, visibility) = (&request.db, request.visibility);
+        let (db, visibility) = (&request.db, request.filters.visibility);
         let count = match self.clone() {
             Total::Articles(c) => service::article::count(db, visibility, c).await.gql()?,
             Total::People(c) => lookup::count::<person::Entity>(db, c).await.gql()?,

@@ -16,13 +16,12 @@ use crate::service::meeting::Attendance;
 use crate::service::order::{ArticleOrder, MeetingOrder, PersonOrder};
 use crate::service::page::{Page, PageRequest};
 use crate::service::person::Participation;
-use crate::service::{self, lookup, Visibility};
+use crate::service::{self, lookup};
 use crate::AppError;
 
-/// Loads for one request, with that request's visibility.
+/// Loads for one request, with that request's visibility (held by its filters).
 pub struct ContentLoader {
     pub db: DatabaseConnection,
-    pub visibility: Visibility,
     pub filters: Filters,
 }
 
@@ -104,7 +103,7 @@ load_by_id!(
     ArticleById,
     article::Model,
     "visible article",
-    |this, ids| { service::article::by_ids(&this.db, this.visibility, &ids) }
+    |this, ids| { service::article::by_ids(&this.db, this.filters.visibility, &ids) }
 );
 load_by_id!(PersonById, person::Model, "person", |this, ids| {
     lookup::by_ids::<person::Entity>(&this.db, &ids)
@@ -119,7 +118,7 @@ load_by_id!(TagById, tag::Model, "tag", |this, ids| lookup::by_ids::<
     tag::Entity,
 >(&this.db, &ids));
 load_by_id!(QuoteById, quote::Model, "visible quote", |this, ids| {
-    service::quote::by_ids(&this.db, this.visibility, &ids)
+    service::quote::by_ids(&this.db, this.filters.visibility, &ids)
 });
 load_by_id!(
     TagsOfArticle,
@@ -143,7 +142,7 @@ load_by_id!(
     QuotesOfMeeting,
     Vec<quote::Model>,
     "visible quotes of the meeting",
-    |this, ids| { service::quote::of_meetings(&this.db, this.visibility, &ids) }
+    |this, ids| { service::quote::of_meetings(&this.db, this.filters.visibility, &ids) }
 );
 load_by_id!(
     AliasesOfPerson,
@@ -215,7 +214,7 @@ impl Loader<ArticlesOf> for ContentLoader {
                 let condition = self.article_condition(filter.as_ref())?;
                 service::article::pages_of(
                     &self.db,
-                    self.visibility,
+                    self.filters.visibility,
                     parent,
                     &parents,
                     condition,
@@ -315,7 +314,8 @@ impl Loader<QuotesOfPerson> for ContentLoader {
             |key| key.page.clone(),
             |key| key.person,
             |page, people| async move {
-                service::quote::pages_of_people(&self.db, self.visibility, &people, &page).await
+                service::quote::pages_of_people(&self.db, self.filters.visibility, &people, &page)
+                    .await
             },
         )
         .await
@@ -353,7 +353,7 @@ impl Loader<CountOf> for ContentLoader {
                         let condition = self.article_condition(filter.as_deref())?;
                         service::article::counts_of(
                             &self.db,
-                            self.visibility,
+                            self.filters.visibility,
                             parent,
                             &parents,
                             condition,
@@ -370,7 +370,12 @@ impl Loader<CountOf> for ContentLoader {
                             .await
                     }
                     ChildList::QuotesOfPerson => {
-                        service::quote::counts_of_people(&self.db, self.visibility, &parents).await
+                        service::quote::counts_of_people(
+                            &self.db,
+                            self.filters.visibility,
+                            &parents,
+                        )
+                        .await
                     }
                 }
             },

@@ -183,7 +183,7 @@ impl Query {
             Lookup::Id(id) => loader(ctx)?.load_one(ArticleById(id)).await.gql()?,
             Lookup::Slug(slug) => {
                 let request = request(ctx)?;
-                service::article::by_slug(&request.db, request.visibility, &slug)
+                service::article::by_slug(&request.db, request.filters.visibility, &slug)
                     .await
                     .gql()?
             }
@@ -217,7 +217,7 @@ impl Query {
                 .gql()?,
             None => Condition::all(),
         };
-        let (db, visibility) = (&request.db, request.visibility);
+        let (db, visibility) = (&request.db, request.filters.visibility);
         let order = orders(order_by.clone());
         let page = match search
             .map(|s| Terms::parse(&s, "search"))
@@ -480,9 +480,14 @@ impl Query {
                 .gql()?,
             None => Condition::all(),
         };
-        let page = service::quote::list(&request.db, request.visibility, condition.clone(), &page)
-            .await
-            .gql()?;
+        let page = service::quote::list(
+            &request.db,
+            request.filters.visibility,
+            condition.clone(),
+            &page,
+        )
+        .await
+        .gql()?;
         Ok(QuoteConnection {
             page,
             total: Total::Quotes(condition),

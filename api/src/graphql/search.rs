@@ -84,7 +84,7 @@ impl SearchResultConnection {
         let request = request(ctx)?;
         let scope = Scope {
             kinds: self.kinds.clone(),
-            visibility: request.visibility,
+            visibility: request.filters.visibility,
             restrict: None,
         };
         let count = search::count(&request.db, &self.terms, &scope)
@@ -132,7 +132,7 @@ pub async fn search_all(
     let request = request(ctx)?;
     let scope = Scope {
         kinds: kinds.clone(),
-        visibility: request.visibility,
+        visibility: request.filters.visibility,
         restrict: None,
     };
     let hits = search::search(&request.db, &terms, &scope, &page)
@@ -199,7 +199,7 @@ pub fn matching_condition<C: ColumnTrait>(
     let request = request(ctx)?;
     let scope = Scope {
         kinds: vec![kind],
-        visibility: request.visibility,
+        visibility: request.filters.visibility,
         restrict: None,
     };
     let rows = search::matching(terms, &scope, request.db.get_database_backend());
@@ -225,7 +225,7 @@ where
     let request = request(ctx)?;
     let scope = Scope {
         kinds: vec![kind],
-        visibility: request.visibility,
+        visibility: request.filters.visibility,
         restrict: Some((kind, Scope::rows_of::<E>(id, condition))),
     };
     let hits = search::search(&request.db, terms, &scope, page)
