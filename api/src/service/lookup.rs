@@ -15,6 +15,7 @@ pub trait Keyed: EntityTrait {
     fn id_column() -> Self::Column;
     fn slug_column() -> Self::Column;
     fn id_of(model: &Self::Model) -> i64;
+    fn slug_of(model: &Self::Model) -> &str;
 }
 
 macro_rules! keyed {
@@ -28,6 +29,9 @@ macro_rules! keyed {
             }
             fn id_of(model: &$module::Model) -> i64 {
                 model.id
+            }
+            fn slug_of(model: &$module::Model) -> &str {
+                &model.slug
             }
         }
     )*};

@@ -617,6 +617,45 @@ fn bad_inputs() -> Vec<BadInput> {
             r#"{"tags":[{"slug":"brand-new","name":"New"},{"slug":"brand-new","name":"New"}]}"#,
             r#"tags[1], field slug: tag "brand-new" is given twice in this import (first at tags[0])"#,
         ),
+        // Records are written in batches of a few hundred: a slug given twice is found across
+        // batches, and an error in a record still waiting for its batch comes before a later
+        // line's error.
+        stream_case(
+            "a record given twice, many records apart",
+            &(1..=700)
+                .map(|n| {
+                    let slug = if n == 650 { 5 } else { n };
+                    &*format!(r#"{{"type":"tag","slug":"t{slug}","name":"T"}}"#).leak()
+                })
+                .collect::<Vec<&str>>(),
+            r#"line 650, field slug: tag "t5" is given twice in this import (first at line 5)"#,
+        ),
+        stream_case(
+            "an unknown reference before bad JSON",
+            &[
+                NEW_TAG,
+                r#"{"type":"article","slug":"a","title":"A","language":"en","tags":["nothing"]}"#,
+                r#"{"type":"article","slug":"b""#,
+            ],
+            r#"line 2, field tags[0]: no tag with slug "nothing""#,
+        ),
+        stream_case(
+            "a record given twice before an unknown reference",
+            &[
+                NEW_TAG,
+                r#"{"type":"tag","slug":"brand-new","name":"Newer"}"#,
+                r#"{"type":"article","slug":"a","title":"A","language":"en","tags":["nothing"]}"#,
+            ],
+            r#"line 2, field slug: tag "brand-new" is given twice in this import (first at line 1)"#,
+        ),
+        stream_case(
+            "an unknown reference before a record given twice",
+            &[
+                r#"{"type":"article","slug":"a","title":"A","language":"en","tags":["nothing"]}"#,
+                r#"{"type":"article","slug":"a","title":"A","language":"en"}"#,
+            ],
+            r#"line 1, field tags[0]: no tag with slug "nothing""#,
+        ),
     ]
 }
 

@@ -1,6 +1,6 @@
-//! Writing articles with their tags, people, meetings and quotes: insert a new slug; leave a
-//! stored article alone when the record says the same; otherwise update it, bump its
-//! `version`, and replace the lists that changed.
+//! Writing articles with their tags, people, meetings and quotes, a batch at a time: new
+//! slugs are inserted together; a stored article is left alone when the record says the
+//! same, otherwise updated, its `version` bumped and the lists that changed replaced.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -12,20 +12,81 @@ use sea_orm::{
 };
 
 use super::store::{
-    find_by_slug, insert_rows, no_duplicates, to_micros, write_back, Fault, Given, Kind, Outcome,
-    Store,
+    insert_rows, no_duplicates, to_micros, write_back, Fault, Given, Outcome, Store, Written,
 };
+use super::write::{failed, records_of};
 use super::Problem;
-use crate::service::record::{ArticleRecord, QuoteRecord};
+use crate::service::record::{ArticleRecord, QuoteRecord, Record};
 
 impl Store {
-    /// Writes an article with its links and quotes.
-    pub(super) async fn write_article(
+    /// Writes a batch of articles with their links and quotes.
+    pub(super) async fn write_articles(&mut self, records: Vec<Record>) -> Written {
+        let records = records_of!(records, Article);
+        let slugs = records.iter().map(|record| record.slug.as_str());
+        let mut stored = self
+            .stored::<article::Entity>(slugs)
+            .await
+            .map_err(failed)?;
+        let (mut outcomes, mut rows, mut slugs, mut lists) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (index, record) in records.into_iter().enumerate() {
+            let at = |fault| (index, fault);
+            let (source_id, links, quotes) = self.resolve_references(&record).await.map_err(at)?;
+            let given = Given::new(record.created_at, record.updated_at);
+            let published_at = record.published_at.map(to_micros);
+            let outcome = match stored.remove(&record.slug) {
+                Some(row) => {
+                    let wanted = (source_id, links, quotes);
+                    self.update_article(*record, wanted, row).await
+                }
+                None => {
+                    let (created_at, updated_at) = given.for_new(self.now);
+                    slugs.push(record.slug.clone());
+                    rows.push(article::ActiveModel {
+                        id: NotSet,
+                        slug: Set(record.slug),
+                        title: Set(record.title),
+                        summary: Set(record.summary),
+                        body: Set(record.body),
+                        language: Set(record.language),
+                        status: Set(record.status),
+                        featured: Set(record.featured),
+                        published_at: Set(published_at),
+                        source_id: Set(source_id),
+                        version: Set(1),
+                        created_at: Set(created_at),
+                        updated_at: Set(updated_at),
+                    });
+                    lists.push((links, quotes, updated_at));
+                    Ok(Outcome::Created)
+                }
+            };
+            outcomes.push(outcome.map_err(at)?);
+        }
+        let ids = self
+            .insert_new::<article::Entity>(rows, slugs)
+            .await
+            .map_err(failed)?;
+        let (mut tags, mut people, mut meetings, mut quotes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (id, (links, said, written_at)) in ids.into_iter().zip(lists) {
+            tags.extend(link_rows::<article_tag::Entity>(id, &links.tags));
+            people.extend(link_rows::<article_person::Entity>(id, &links.people));
+            meetings.extend(link_rows::<article_meeting::Entity>(id, &links.meetings));
+            quotes.extend(quote_rows(id, said, written_at));
+        }
+        insert_rows(&self.txn, tags).await.map_err(failed)?;
+        insert_rows(&self.txn, people).await.map_err(failed)?;
+        insert_rows(&self.txn, meetings).await.map_err(failed)?;
+        insert_rows(&self.txn, quotes).await.map_err(failed)?;
+        Ok(outcomes)
+    }
+
+    /// What an article refers to, resolved: its source, links and quotes.
+    async fn resolve_references(
         &mut self,
-        record: ArticleRecord,
-        location: &str,
-    ) -> Result<Outcome, Fault> {
-        self.claim(Kind::Article, &record.slug, location).await?;
+        record: &ArticleRecord,
+    ) -> Result<(Option<i64>, Links, Vec<WantedQuote>), Fault> {
         no_duplicates(&record.tags, |index| format!("tags[{index}]"))?;
         no_duplicates(&record.people, |index| format!("people[{index}]"))?;
         no_duplicates(&record.meetings, |index| format!("meetings[{index}]"))?;
@@ -53,38 +114,19 @@ impl Store {
                 })
                 .await?,
         };
-        let quotes = self.resolve_quotes(record.quotes).await?;
+        let quotes = self.resolve_quotes(&record.quotes).await?;
+        Ok((source_id, links, quotes))
+    }
+
+    /// Updates a stored article to what the record says, if that differs.
+    async fn update_article(
+        &self,
+        record: ArticleRecord,
+        (source_id, links, quotes): (Option<i64>, Links, Vec<WantedQuote>),
+        stored: article::Model,
+    ) -> Result<Outcome, Fault> {
         let given = Given::new(record.created_at, record.updated_at);
         let published_at = record.published_at.map(to_micros);
-
-        let Some(stored) = find_by_slug::<article::Entity>(&self.txn, &record.slug).await? else {
-            let (created_at, updated_at) = given.for_new(self.now);
-            let row = article::ActiveModel {
-                id: NotSet,
-                slug: Set(record.slug),
-                title: Set(record.title),
-                summary: Set(record.summary),
-                body: Set(record.body),
-                language: Set(record.language),
-                status: Set(record.status),
-                featured: Set(record.featured),
-                published_at: Set(published_at),
-                source_id: Set(source_id),
-                version: Set(1),
-                created_at: Set(created_at),
-                updated_at: Set(updated_at),
-            };
-            let id = article::Entity::insert(row)
-                .exec(&self.txn)
-                .await?
-                .last_insert_id;
-            insert_links::<article_tag::Entity>(&self.txn, id, &links.tags).await?;
-            insert_links::<article_person::Entity>(&self.txn, id, &links.people).await?;
-            insert_links::<article_meeting::Entity>(&self.txn, id, &links.meetings).await?;
-            insert_quotes(&self.txn, id, quotes, updated_at).await?;
-            return Ok(Outcome::Created);
-        };
-
         let tags_changed =
             stored_links::<article_tag::Entity>(&self.txn, stored.id).await? != links.tags;
         let people_changed =
@@ -149,16 +191,14 @@ impl Store {
                 .filter(quote::Column::ArticleId.eq(stored.id))
                 .exec(&self.txn)
                 .await?;
-            insert_quotes(&self.txn, stored.id, quotes, updated_at).await?;
+            let rows = quote_rows(stored.id, quotes, updated_at).collect();
+            insert_rows(&self.txn, rows).await?;
         }
         Ok(Outcome::Updated)
     }
 
     /// The quotes of a record with their speakers and meetings resolved.
-    async fn resolve_quotes(
-        &mut self,
-        quotes: Vec<QuoteRecord>,
-    ) -> Result<Vec<WantedQuote>, Fault> {
+    async fn resolve_quotes(&mut self, quotes: &[QuoteRecord]) -> Result<Vec<WantedQuote>, Fault> {
         if i32::try_from(quotes.len()).is_err() {
             return Err(Problem::new("quotes", "too many quotes").into());
         }
@@ -185,14 +225,14 @@ impl Store {
             }
         }
         Ok(quotes
-            .into_iter()
+            .iter()
             .zip(speaker_ids)
             .zip(meeting_of)
             .map(|((said, person_id), meeting_id)| WantedQuote {
                 person_id,
                 meeting_id,
-                verb: said.verb,
-                text: said.text,
+                verb: said.verb.clone(),
+                text: said.text.clone(),
                 given: Given::new(said.created_at, said.updated_at),
             })
             .collect())
@@ -238,14 +278,13 @@ fn numbered(slugs: &[String]) -> Vec<(usize, &str)> {
     slugs.iter().map(String::as_str).enumerate().collect()
 }
 
-/// Writes the quotes of an article; those without timestamps get the article's `updated_at`.
-async fn insert_quotes(
-    txn: &DatabaseTransaction,
+/// The rows of an article's quotes; those without timestamps get the article's `updated_at`.
+fn quote_rows(
     article_id: i64,
     quotes: Vec<WantedQuote>,
     written_at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let rows = quotes.into_iter().enumerate().map(|(index, said)| {
+) -> impl Iterator<Item = quote::ActiveModel> {
+    quotes.into_iter().enumerate().map(move |(index, said)| {
         let (created_at, updated_at) = said.given.for_new(written_at);
         quote::ActiveModel {
             id: NotSet,
@@ -258,8 +297,7 @@ async fn insert_quotes(
             created_at: Set(created_at),
             updated_at: Set(updated_at),
         }
-    });
-    insert_rows(txn, rows.collect()).await
+    })
 }
 
 /// A table linking articles to other records, in the order given.
@@ -322,14 +360,17 @@ async fn delete_links<L: Link>(txn: &DatabaseTransaction, article_id: i64) -> Re
     Ok(())
 }
 
+fn link_rows<L: Link>(
+    article_id: i64,
+    others: &[i64],
+) -> impl Iterator<Item = L::ActiveModel> + '_ {
+    others.iter().map(move |&other| L::row(article_id, other))
+}
+
 async fn insert_links<L: Link>(
     txn: &DatabaseTransaction,
     article_id: i64,
     others: &[i64],
 ) -> Result<(), DbErr> {
-    let rows = others
-        .iter()
-        .map(|&other| L::row(article_id, other))
-        .collect();
-    insert_rows(txn, rows).await
+    insert_rows(txn, link_rows::<L>(article_id, others).collect()).await
 }

@@ -8,7 +8,7 @@ use std::hash::Hash;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{article, meeting, person, source, tag};
-use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, OnConflict, Query, Table};
+use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, Query, Table};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, DeriveIden, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
@@ -24,6 +24,10 @@ const CACHED_SLUGS_PER_KIND: usize = 10_000;
 
 /// How many rows one `INSERT` or `IN (…)` carries, well under every backend's parameter limit.
 pub(super) const BATCH_ROWS: usize = 500;
+
+/// How many consecutive records of one kind are written together: their slugs claimed, their
+/// references looked up and their new rows inserted in a few statements for all of them.
+const RECORDS_PER_BATCH: usize = 256;
 
 /// The kinds of records, as the format names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +72,9 @@ macro_rules! slugged {
 }
 
 slugged!(source => Source, tag => Tag, person => Person, meeting => Meeting, article => Article);
+
+/// What writing a batch of records did to each, or the index of the first that failed and why.
+pub(super) type Written = Result<Vec<Outcome>, (usize, Fault)>;
 
 /// Why one record could not be written.
 #[derive(Debug)]
@@ -114,6 +121,8 @@ pub(super) struct Store {
     pub(super) now: DateTime<Utc>,
     ids: [HashMap<String, i64>; Kind::COUNT],
     summary: ImportSummary,
+    /// Records read but not yet written, all of one kind, with their locations.
+    pending: Vec<(String, Record)>,
 }
 
 impl Store {
@@ -135,14 +144,18 @@ impl Store {
             now: to_micros(Utc::now()),
             ids: Default::default(),
             summary: ImportSummary::default(),
+            pending: Vec::new(),
         })
     }
 
     /// Commits when every record landed, rolls everything back otherwise.
     pub(super) async fn finish(
-        self,
+        mut self,
         outcome: Result<(), ImportError>,
     ) -> Result<ImportSummary, ImportError> {
+        // Records still waiting came before whatever ended the input, so their errors win.
+        let flushed = self.flush().await;
+        let outcome = flushed.and(outcome);
         match outcome {
             Ok(()) => {
                 self.txn
@@ -165,78 +178,236 @@ impl Store {
         }
     }
 
-    /// Writes one record found at `location` (`line 3`, `articles[2]`).
+    /// Takes one record found at `location` (`line 3`, `articles[2]`); it is written with the
+    /// records of the same kind around it, at the latest by `finish`.
     pub(super) async fn import(
         &mut self,
         record: Record,
         location: &str,
     ) -> Result<(), ImportError> {
-        let written = match record {
-            Record::Source(record) => self.write_source(record, location).await,
-            Record::Tag(record) => self.write_tag(record, location).await,
-            Record::Person(record) => self.write_person(record, location).await,
-            Record::Meeting(record) => self.write_meeting(record, location).await,
-            Record::Article(record) => self.write_article(*record, location).await,
+        let same_kind = self
+            .pending
+            .first()
+            .is_none_or(|(_, first)| kind_of(first) == kind_of(&record));
+        if !same_kind || self.pending.len() >= RECORDS_PER_BATCH {
+            self.flush().await?;
+        }
+        self.pending.push((location.to_owned(), record));
+        Ok(())
+    }
+
+    /// Writes the pending records: claims their slugs, looks up what they refer to and which
+    /// of them exist, then updates those one by one and inserts the new ones together.
+    /// Errors name the first record at fault, in input order.
+    async fn flush(&mut self) -> Result<(), ImportError> {
+        let batch = std::mem::take(&mut self.pending);
+        let Some((_, first)) = batch.first() else {
+            return Ok(());
+        };
+        let kind = kind_of(first);
+        let (claimed, refused) = self.claim_all(kind, &batch).await?;
+        let mut batch = batch;
+        batch.truncate(claimed);
+        self.prefetch(&batch).await?;
+        let (locations, records): (Vec<String>, Vec<Record>) = batch.into_iter().unzip();
+        let written = match kind {
+            Kind::Source => self.write_sources(records).await,
+            Kind::Tag => self.write_tags(records).await,
+            Kind::Person => self.write_people(records).await,
+            Kind::Meeting => self.write_meetings(records).await,
+            Kind::Article => self.write_articles(records).await,
         };
         match written {
-            Ok(Outcome::Created) => self.summary.created += 1,
-            Ok(Outcome::Updated) => self.summary.updated += 1,
-            Ok(Outcome::Unchanged) => self.summary.unchanged += 1,
-            Err(Fault::Invalid(problem)) => return Err(problem.at(location.to_owned())),
-            Err(Fault::Database(cause)) => return Err(ImportError::Database(cause)),
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    match outcome {
+                        Outcome::Created => self.summary.created += 1,
+                        Outcome::Updated => self.summary.updated += 1,
+                        Outcome::Unchanged => self.summary.unchanged += 1,
+                    }
+                }
+            }
+            Err((index, Fault::Invalid(problem))) => {
+                let location = locations.get(index).cloned().unwrap_or_default();
+                return Err(problem.at(location));
+            }
+            Err((_, Fault::Database(cause))) => return Err(ImportError::Database(cause)),
+        }
+        match refused {
+            Some((location, problem)) => Err(problem.at(location)),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the records' slugs and notes that this import has them. Returns how many records
+    /// from the start passed, and the problem of the first that did not (an empty slug, or a
+    /// slug given earlier in this import) with its location.
+    async fn claim_all(
+        &mut self,
+        kind: Kind,
+        batch: &[(String, Record)],
+    ) -> Result<(usize, Option<(String, Problem)>), DbErr> {
+        let mut first_at: HashMap<&str, &str> = HashMap::new();
+        let mut refused = None;
+        for (index, (location, record)) in batch.iter().enumerate() {
+            let slug = slug_of(record);
+            if slug.trim().is_empty() {
+                refused = Some((index, Problem::new("slug", "must not be empty")));
+                break;
+            }
+            if let Some(earlier) = first_at.insert(slug, location) {
+                refused = Some((index, given_twice(kind, slug, earlier)));
+                break;
+            }
+        }
+        let mut passed = refused.as_ref().map_or(batch.len(), |(index, _)| *index);
+        let slugs: Vec<&str> = batch[..passed]
+            .iter()
+            .map(|(_, record)| slug_of(record))
+            .collect();
+        let earlier = Query::select()
+            .columns([ImportSeen::Slug, ImportSeen::Location])
+            .from(ImportSeen::Table)
+            .and_where(Expr::col(ImportSeen::Kind).eq(kind.name()))
+            .and_where(Expr::col(ImportSeen::Slug).is_in(slugs.iter().copied()))
+            .to_owned();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        if !slugs.is_empty() {
+            for row in self.txn.query_all(&earlier).await? {
+                seen.insert(row.try_get("", "slug")?, row.try_get("", "location")?);
+            }
+        }
+        if let Some(index) = slugs.iter().position(|slug| seen.contains_key(*slug)) {
+            let slug = slugs[index];
+            refused = Some((index, given_twice(kind, slug, &seen[slug])));
+            passed = index;
+        }
+        let mut insert = Query::insert();
+        insert.into_table(ImportSeen::Table).columns([
+            ImportSeen::Kind,
+            ImportSeen::Slug,
+            ImportSeen::Location,
+        ]);
+        for (location, record) in &batch[..passed] {
+            insert
+                .values([kind.name().into(), slug_of(record).into(), location.into()])
+                .map_err(|cause| DbErr::Custom(cause.to_string()))?;
+        }
+        if passed > 0 {
+            self.txn.execute(&insert).await?;
+        }
+        let refused = refused.map(|(index, problem)| (batch[index].0.clone(), problem));
+        Ok((passed, refused))
+    }
+
+    /// Looks up, in one statement per kind, every record the batch refers to that the cache
+    /// does not hold, so that resolving each record's references needs no statement.
+    async fn prefetch(&mut self, batch: &[(String, Record)]) -> Result<(), DbErr> {
+        let mut wanted: [HashSet<String>; Kind::COUNT] = Default::default();
+        for (_, record) in batch {
+            for (kind, slug) in references(record) {
+                wanted[kind.index()].insert(slug.to_owned());
+            }
+        }
+        let [sources, tags, people, meetings, _] = wanted;
+        self.look_up::<source::Entity>(sources).await?;
+        self.look_up::<tag::Entity>(tags).await?;
+        self.look_up::<person::Entity>(people).await?;
+        self.look_up::<meeting::Entity>(meetings).await?;
+        Ok(())
+    }
+
+    /// Makes the cache hold the ids of the stored records with these slugs, starting it over
+    /// when they would not fit beside what it holds.
+    async fn look_up<E: Slugged>(&mut self, slugs: HashSet<String>) -> Result<(), DbErr> {
+        let cache = &mut self.ids[E::KIND.index()];
+        let mut missing: Vec<&String> = slugs
+            .iter()
+            .filter(|slug| !cache.contains_key(slug.as_str()))
+            .collect();
+        if cache.len() + missing.len() > CACHED_SLUGS_PER_KIND {
+            cache.clear();
+            missing = slugs.iter().collect();
+        }
+        for batch in missing.chunks(BATCH_ROWS) {
+            let rows: Vec<(i64, String)> = E::find()
+                .select_only()
+                .column(E::id_column())
+                .column(E::slug_column())
+                .filter(E::slug_column().is_in(batch.iter().map(|slug| slug.as_str())))
+                .into_tuple()
+                .all(&self.txn)
+                .await?;
+            for (id, slug) in rows {
+                self.remember(E::KIND, slug, id);
+            }
         }
         Ok(())
     }
 
-    /// Checks a record's slug and notes that this import has it, refusing a second record
-    /// of the same kind and slug.
-    pub(super) async fn claim(
-        &mut self,
-        kind: Kind,
-        slug: &str,
-        location: &str,
-    ) -> Result<(), Fault> {
-        if slug.trim().is_empty() {
-            return Err(Problem::new("slug", "must not be empty").into());
-        }
-        let mut insert = Query::insert();
-        insert
-            .into_table(ImportSeen::Table)
-            .columns([ImportSeen::Kind, ImportSeen::Slug, ImportSeen::Location])
-            .values([kind.name().into(), slug.into(), location.into()])
-            .map_err(|cause| DbErr::Custom(cause.to_string()))?
-            .on_conflict(
-                OnConflict::columns([ImportSeen::Kind, ImportSeen::Slug])
-                    .do_nothing()
-                    .to_owned(),
+    /// The stored rows with these slugs, by slug.
+    pub(super) async fn stored<E: Slugged>(
+        &self,
+        slugs: impl Iterator<Item = &str>,
+    ) -> Result<HashMap<String, E::Model>, DbErr> {
+        let slugs: Vec<&str> = slugs.collect();
+        let mut stored = HashMap::new();
+        for batch in slugs.chunks(BATCH_ROWS) {
+            let rows = E::find()
+                .filter(E::slug_column().is_in(batch.iter().copied()))
+                .all(&self.txn)
+                .await?;
+            stored.extend(
+                rows.into_iter()
+                    .map(|row| (E::slug_of(&row).to_owned(), row)),
             );
-        if self.txn.execute(&insert).await?.rows_affected() > 0 {
-            return Ok(());
         }
-        let earlier = Query::select()
-            .column(ImportSeen::Location)
-            .from(ImportSeen::Table)
-            .and_where(Expr::col(ImportSeen::Kind).eq(kind.name()))
-            .and_where(Expr::col(ImportSeen::Slug).eq(slug))
-            .to_owned();
-        let earlier = match self.txn.query_one(&earlier).await? {
-            Some(row) => row.try_get::<String>("", "location")?,
-            None => String::from("an earlier record"),
-        };
-        let message = format!(
-            "{} {slug:?} is given twice in this import (first at {earlier})",
-            kind.name()
-        );
-        Err(Problem::new("slug", message).into())
+        Ok(stored)
+    }
+
+    /// Inserts new rows in order and notes their ids, returned in the same order.
+    pub(super) async fn insert_new<E: Slugged>(
+        &mut self,
+        rows: Vec<E::ActiveModel>,
+        slugs: Vec<String>,
+    ) -> Result<Vec<i64>, DbErr>
+    where
+        E::ActiveModel: ActiveModelTrait<Entity = E>,
+    {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        insert_rows(&self.txn, rows).await?;
+        let cache = &mut self.ids[E::KIND.index()];
+        if cache.len() + slugs.len() > CACHED_SLUGS_PER_KIND {
+            cache.clear();
+        }
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for batch in slugs.chunks(BATCH_ROWS) {
+            let rows: Vec<(i64, String)> = E::find()
+                .select_only()
+                .column(E::id_column())
+                .column(E::slug_column())
+                .filter(E::slug_column().is_in(batch.iter().map(String::as_str)))
+                .into_tuple()
+                .all(&self.txn)
+                .await?;
+            ids.extend(rows.into_iter().map(|(id, slug)| (slug, id)));
+        }
+        let mut ordered = Vec::with_capacity(slugs.len());
+        for slug in slugs {
+            let id = *ids
+                .get(&slug)
+                .ok_or_else(|| DbErr::Custom(format!("inserted {slug:?} but cannot find it")))?;
+            self.remember(E::KIND, slug, id);
+            ordered.push(id);
+        }
+        Ok(ordered)
     }
 
     /// Notes the id of a slug for later references.
     pub(super) fn remember(&mut self, kind: Kind, slug: String, id: i64) {
-        let cache = &mut self.ids[kind.index()];
-        if cache.len() >= CACHED_SLUGS_PER_KIND {
-            cache.clear();
-        }
-        cache.insert(slug, id);
+        self.ids[kind.index()].insert(slug, id);
     }
 
     /// The ids of referenced records, in the order of `refs`: (index for the field name, slug)
@@ -287,12 +458,77 @@ impl Store {
     }
 }
 
-/// The stored row with this slug.
-pub(super) async fn find_by_slug<E: Slugged>(
-    txn: &DatabaseTransaction,
-    slug: &str,
-) -> Result<Option<E::Model>, DbErr> {
-    E::find().filter(E::slug_column().eq(slug)).one(txn).await
+/// The kind of a record.
+fn kind_of(record: &Record) -> Kind {
+    match record {
+        Record::Source(_) => Kind::Source,
+        Record::Tag(_) => Kind::Tag,
+        Record::Person(_) => Kind::Person,
+        Record::Meeting(_) => Kind::Meeting,
+        Record::Article(_) => Kind::Article,
+    }
+}
+
+/// The slug of a record.
+pub(super) fn slug_of(record: &Record) -> &str {
+    match record {
+        Record::Source(record) => &record.slug,
+        Record::Tag(record) => &record.slug,
+        Record::Person(record) => &record.slug,
+        Record::Meeting(record) => &record.slug,
+        Record::Article(record) => &record.slug,
+    }
+}
+
+/// The records a record refers to, by kind and slug.
+fn references(record: &Record) -> Vec<(Kind, &str)> {
+    match record {
+        Record::Source(_) | Record::Tag(_) | Record::Person(_) => Vec::new(),
+        Record::Meeting(record) => record
+            .participants
+            .iter()
+            .map(|taking_part| (Kind::Person, taking_part.person.as_str()))
+            .collect(),
+        Record::Article(record) => {
+            let source = record
+                .source
+                .iter()
+                .map(|slug| (Kind::Source, slug.as_str()));
+            let tags = record.tags.iter().map(|slug| (Kind::Tag, slug.as_str()));
+            let people = record
+                .people
+                .iter()
+                .map(|slug| (Kind::Person, slug.as_str()));
+            let meetings = record
+                .meetings
+                .iter()
+                .map(|slug| (Kind::Meeting, slug.as_str()));
+            let speakers = record
+                .quotes
+                .iter()
+                .map(|said| (Kind::Person, said.person.as_str()));
+            let occasions = record
+                .quotes
+                .iter()
+                .filter_map(|said| said.meeting.as_deref().map(|slug| (Kind::Meeting, slug)));
+            source
+                .chain(tags)
+                .chain(people)
+                .chain(meetings)
+                .chain(speakers)
+                .chain(occasions)
+                .collect()
+        }
+    }
+}
+
+/// The problem of a record whose slug an earlier record of this import has.
+fn given_twice(kind: Kind, slug: &str, earlier: &str) -> Problem {
+    let message = format!(
+        "{} {slug:?} is given twice in this import (first at {earlier})",
+        kind.name()
+    );
+    Problem::new("slug", message)
 }
 
 /// Writes a changed row back, every column.

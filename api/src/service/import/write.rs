@@ -1,5 +1,6 @@
-//! Writing sources, tags, people and meetings: insert a new slug; leave a stored record alone
-//! when the record says the same; otherwise update it and replace the lists that changed.
+//! Writing sources, tags, people and meetings, a batch of one kind at a time: new slugs are
+//! inserted together; a stored record is left alone when the record says the same, otherwise
+//! updated with the lists that changed replaced.
 
 use entity::{
     meeting, meeting_participant, person, person_alias, position, source, tag, ParticipantRole,
@@ -7,41 +8,75 @@ use entity::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::store::{
-    find_by_slug, insert_rows, no_duplicates, write_back, Fault, Given, Kind, Outcome, Store,
-};
+use super::store::{insert_rows, no_duplicates, write_back, Fault, Given, Outcome, Store, Written};
 use crate::service::record::{
-    MeetingRecord, PersonRecord, PositionRecord, SourceRecord, TagRecord,
+    MeetingRecord, PersonRecord, PositionRecord, Record, SourceRecord, TagRecord,
 };
 
+/// The records of one kind out of a batch (the batch holds no other kind).
+macro_rules! records_of {
+    ($records:expr, $variant:ident) => {
+        $records
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::$variant(record) => Some(record),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+}
+pub(super) use records_of;
+
+/// A database error while writing a batch (no record is at fault).
+pub(super) fn failed(cause: sea_orm::DbErr) -> (usize, Fault) {
+    (0, Fault::Database(cause))
+}
+
 impl Store {
-    /// Writes a source.
-    pub(super) async fn write_source(
-        &mut self,
-        record: SourceRecord,
-        location: &str,
-    ) -> Result<Outcome, Fault> {
-        self.claim(Kind::Source, &record.slug, location).await?;
-        let given = Given::new(record.created_at, record.updated_at);
-        let Some(stored) = find_by_slug::<source::Entity>(&self.txn, &record.slug).await? else {
-            let (created_at, updated_at) = given.for_new(self.now);
-            let row = source::ActiveModel {
-                id: NotSet,
-                slug: Set(record.slug.clone()),
-                name: Set(record.name),
-                kind: Set(record.kind),
-                url: Set(record.url),
-                description: Set(record.description),
-                created_at: Set(created_at),
-                updated_at: Set(updated_at),
+    /// Writes a batch of sources.
+    pub(super) async fn write_sources(&mut self, records: Vec<Record>) -> Written {
+        let records = records_of!(records, Source);
+        let slugs = records.iter().map(|record| record.slug.as_str());
+        let mut stored = self.stored::<source::Entity>(slugs).await.map_err(failed)?;
+        let (mut outcomes, mut rows, mut slugs) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, record) in records.into_iter().enumerate() {
+            let outcome = match stored.remove(&record.slug) {
+                Some(row) => self.update_source(record, row).await,
+                None => {
+                    slugs.push(record.slug.clone());
+                    rows.push(self.new_source(record));
+                    Ok(Outcome::Created)
+                }
             };
-            let id = source::Entity::insert(row)
-                .exec(&self.txn)
-                .await?
-                .last_insert_id;
-            self.remember(Kind::Source, record.slug, id);
-            return Ok(Outcome::Created);
-        };
+            outcomes.push(outcome.map_err(|fault| (index, fault))?);
+        }
+        self.insert_new::<source::Entity>(rows, slugs)
+            .await
+            .map_err(failed)?;
+        Ok(outcomes)
+    }
+
+    fn new_source(&self, record: SourceRecord) -> source::ActiveModel {
+        let given = Given::new(record.created_at, record.updated_at);
+        let (created_at, updated_at) = given.for_new(self.now);
+        source::ActiveModel {
+            id: NotSet,
+            slug: Set(record.slug.clone()),
+            name: Set(record.name),
+            kind: Set(record.kind),
+            url: Set(record.url),
+            description: Set(record.description),
+            created_at: Set(created_at),
+            updated_at: Set(updated_at),
+        }
+    }
+
+    async fn update_source(
+        &self,
+        record: SourceRecord,
+        stored: source::Model,
+    ) -> Result<Outcome, Fault> {
+        let given = Given::new(record.created_at, record.updated_at);
         let (created_at, updated_at) = given.over(stored.created_at, stored.updated_at);
         let wanted = source::Model {
             name: record.name,
@@ -67,30 +102,39 @@ impl Store {
         Ok(Outcome::Updated)
     }
 
-    /// Writes a tag.
-    pub(super) async fn write_tag(
-        &mut self,
-        record: TagRecord,
-        location: &str,
-    ) -> Result<Outcome, Fault> {
-        self.claim(Kind::Tag, &record.slug, location).await?;
-        let given = Given::new(record.created_at, record.updated_at);
-        let Some(stored) = find_by_slug::<tag::Entity>(&self.txn, &record.slug).await? else {
-            let (created_at, updated_at) = given.for_new(self.now);
-            let row = tag::ActiveModel {
-                id: NotSet,
-                slug: Set(record.slug.clone()),
-                name: Set(record.name),
-                created_at: Set(created_at),
-                updated_at: Set(updated_at),
+    /// Writes a batch of tags.
+    pub(super) async fn write_tags(&mut self, records: Vec<Record>) -> Written {
+        let records = records_of!(records, Tag);
+        let slugs = records.iter().map(|record| record.slug.as_str());
+        let mut stored = self.stored::<tag::Entity>(slugs).await.map_err(failed)?;
+        let (mut outcomes, mut rows, mut slugs) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, record) in records.into_iter().enumerate() {
+            let outcome = match stored.remove(&record.slug) {
+                Some(row) => self.update_tag(record, row).await,
+                None => {
+                    let given = Given::new(record.created_at, record.updated_at);
+                    let (created_at, updated_at) = given.for_new(self.now);
+                    slugs.push(record.slug.clone());
+                    rows.push(tag::ActiveModel {
+                        id: NotSet,
+                        slug: Set(record.slug),
+                        name: Set(record.name),
+                        created_at: Set(created_at),
+                        updated_at: Set(updated_at),
+                    });
+                    Ok(Outcome::Created)
+                }
             };
-            let id = tag::Entity::insert(row)
-                .exec(&self.txn)
-                .await?
-                .last_insert_id;
-            self.remember(Kind::Tag, record.slug, id);
-            return Ok(Outcome::Created);
-        };
+            outcomes.push(outcome.map_err(|fault| (index, fault))?);
+        }
+        self.insert_new::<tag::Entity>(rows, slugs)
+            .await
+            .map_err(failed)?;
+        Ok(outcomes)
+    }
+
+    async fn update_tag(&self, record: TagRecord, stored: tag::Model) -> Result<Outcome, Fault> {
+        let given = Given::new(record.created_at, record.updated_at);
         let (created_at, updated_at) = given.over(stored.created_at, stored.updated_at);
         let wanted = tag::Model {
             name: record.name,
@@ -113,36 +157,58 @@ impl Store {
         Ok(Outcome::Updated)
     }
 
-    /// Writes a person with their aliases and positions.
-    pub(super) async fn write_person(
-        &mut self,
-        record: PersonRecord,
-        location: &str,
-    ) -> Result<Outcome, Fault> {
-        self.claim(Kind::Person, &record.slug, location).await?;
-        no_duplicates(&record.aliases, |index| format!("aliases[{index}]"))?;
-        let given = Given::new(record.created_at, record.updated_at);
-        let Some(stored) = find_by_slug::<person::Entity>(&self.txn, &record.slug).await? else {
-            let (created_at, updated_at) = given.for_new(self.now);
-            let row = person::ActiveModel {
-                id: NotSet,
-                slug: Set(record.slug.clone()),
-                name: Set(record.name),
-                native_name: Set(record.native_name),
-                country: Set(record.country),
-                bio: Set(record.bio),
-                created_at: Set(created_at),
-                updated_at: Set(updated_at),
+    /// Writes a batch of people with their aliases and positions.
+    pub(super) async fn write_people(&mut self, records: Vec<Record>) -> Written {
+        let records = records_of!(records, Person);
+        let slugs = records.iter().map(|record| record.slug.as_str());
+        let mut stored = self.stored::<person::Entity>(slugs).await.map_err(failed)?;
+        let (mut outcomes, mut rows, mut slugs, mut lists) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (index, record) in records.into_iter().enumerate() {
+            let checked = no_duplicates(&record.aliases, |index| format!("aliases[{index}]"));
+            checked.map_err(|problem| (index, problem.into()))?;
+            let outcome = match stored.remove(&record.slug) {
+                Some(row) => self.update_person(record, row).await,
+                None => {
+                    let given = Given::new(record.created_at, record.updated_at);
+                    let (created_at, updated_at) = given.for_new(self.now);
+                    slugs.push(record.slug.clone());
+                    rows.push(person::ActiveModel {
+                        id: NotSet,
+                        slug: Set(record.slug),
+                        name: Set(record.name),
+                        native_name: Set(record.native_name),
+                        country: Set(record.country),
+                        bio: Set(record.bio),
+                        created_at: Set(created_at),
+                        updated_at: Set(updated_at),
+                    });
+                    lists.push((record.aliases, record.positions));
+                    Ok(Outcome::Created)
+                }
             };
-            let id = person::Entity::insert(row)
-                .exec(&self.txn)
-                .await?
-                .last_insert_id;
-            self.remember(Kind::Person, record.slug, id);
-            self.insert_aliases(id, record.aliases).await?;
-            self.insert_positions(id, record.positions).await?;
-            return Ok(Outcome::Created);
-        };
+            outcomes.push(outcome.map_err(|fault| (index, fault))?);
+        }
+        let ids = self
+            .insert_new::<person::Entity>(rows, slugs)
+            .await
+            .map_err(failed)?;
+        let (mut aliases, mut positions) = (Vec::new(), Vec::new());
+        for (id, (named, held)) in ids.into_iter().zip(lists) {
+            aliases.extend(alias_rows(id, named));
+            positions.extend(position_rows(id, held));
+        }
+        insert_rows(&self.txn, aliases).await.map_err(failed)?;
+        insert_rows(&self.txn, positions).await.map_err(failed)?;
+        Ok(outcomes)
+    }
+
+    async fn update_person(
+        &self,
+        record: PersonRecord,
+        stored: person::Model,
+    ) -> Result<Outcome, Fault> {
+        let given = Given::new(record.created_at, record.updated_at);
         let stored_aliases: Vec<String> = person_alias::Entity::find()
             .filter(person_alias::Column::PersonId.eq(stored.id))
             .order_by_asc(person_alias::Column::Id)
@@ -188,56 +254,78 @@ impl Store {
                 .filter(person_alias::Column::PersonId.eq(stored.id))
                 .exec(&self.txn)
                 .await?;
-            self.insert_aliases(stored.id, record.aliases).await?;
+            let rows = alias_rows(stored.id, record.aliases).collect();
+            insert_rows(&self.txn, rows).await?;
         }
         if positions_changed {
             position::Entity::delete_many()
                 .filter(position::Column::PersonId.eq(stored.id))
                 .exec(&self.txn)
                 .await?;
-            self.insert_positions(stored.id, record.positions).await?;
+            let rows = position_rows(stored.id, record.positions).collect();
+            insert_rows(&self.txn, rows).await?;
         }
         Ok(Outcome::Updated)
     }
 
-    async fn insert_aliases(&self, person_id: i64, aliases: Vec<String>) -> Result<(), Fault> {
-        let rows: Vec<_> = aliases
+    /// Writes a batch of meetings with their participants.
+    pub(super) async fn write_meetings(&mut self, records: Vec<Record>) -> Written {
+        let records = records_of!(records, Meeting);
+        let slugs = records.iter().map(|record| record.slug.as_str());
+        let mut stored = self
+            .stored::<meeting::Entity>(slugs)
+            .await
+            .map_err(failed)?;
+        let (mut outcomes, mut rows, mut slugs, mut lists) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (index, record) in records.into_iter().enumerate() {
+            let participants = self
+                .participants(&record)
+                .await
+                .map_err(|fault| (index, fault))?;
+            let outcome = match stored.remove(&record.slug) {
+                Some(row) => self.update_meeting(record, participants, row).await,
+                None => {
+                    let given = Given::new(record.created_at, record.updated_at);
+                    let (created_at, updated_at) = given.for_new(self.now);
+                    slugs.push(record.slug.clone());
+                    rows.push(meeting::ActiveModel {
+                        id: NotSet,
+                        slug: Set(record.slug),
+                        title: Set(record.title),
+                        description: Set(record.description),
+                        held_on: Set(record.held_on),
+                        location: Set(record.location),
+                        city: Set(record.city),
+                        country: Set(record.country),
+                        occasion: Set(record.occasion),
+                        created_at: Set(created_at),
+                        updated_at: Set(updated_at),
+                    });
+                    lists.push(participants);
+                    Ok(Outcome::Created)
+                }
+            };
+            outcomes.push(outcome.map_err(|fault| (index, fault))?);
+        }
+        let ids = self
+            .insert_new::<meeting::Entity>(rows, slugs)
+            .await
+            .map_err(failed)?;
+        let rows: Vec<_> = ids
             .into_iter()
-            .map(|alias| person_alias::ActiveModel {
-                id: NotSet,
-                person_id: Set(person_id),
-                alias: Set(alias),
-            })
+            .zip(lists)
+            .flat_map(|(id, participants)| participant_rows(id, participants))
             .collect();
-        Ok(insert_rows(&self.txn, rows).await?)
+        insert_rows(&self.txn, rows).await.map_err(failed)?;
+        Ok(outcomes)
     }
 
-    async fn insert_positions(
-        &self,
-        person_id: i64,
-        positions: Vec<PositionRecord>,
-    ) -> Result<(), Fault> {
-        let rows: Vec<_> = positions
-            .into_iter()
-            .map(|held| position::ActiveModel {
-                id: NotSet,
-                person_id: Set(person_id),
-                title: Set(held.title),
-                organization: Set(held.organization),
-                started_on: Set(held.started_on),
-                ended_on: Set(held.ended_on),
-            })
-            .collect();
-        Ok(insert_rows(&self.txn, rows).await?)
-    }
-
-    /// Writes a meeting with its participants.
-    pub(super) async fn write_meeting(
+    /// A meeting's participants with their people resolved.
+    async fn participants(
         &mut self,
-        record: MeetingRecord,
-        location: &str,
-    ) -> Result<Outcome, Fault> {
-        self.claim(Kind::Meeting, &record.slug, location).await?;
+        record: &MeetingRecord,
+    ) -> Result<Vec<(i64, ParticipantRole)>, Fault> {
         let person_field = |index: usize| format!("participants[{index}].person");
         no_duplicates(
             record
@@ -264,30 +352,16 @@ impl Store {
                     .map(|taking_part| taking_part.role),
             )
             .collect();
+        Ok(participants)
+    }
+
+    async fn update_meeting(
+        &self,
+        record: MeetingRecord,
+        participants: Vec<(i64, ParticipantRole)>,
+        stored: meeting::Model,
+    ) -> Result<Outcome, Fault> {
         let given = Given::new(record.created_at, record.updated_at);
-        let Some(stored) = find_by_slug::<meeting::Entity>(&self.txn, &record.slug).await? else {
-            let (created_at, updated_at) = given.for_new(self.now);
-            let row = meeting::ActiveModel {
-                id: NotSet,
-                slug: Set(record.slug.clone()),
-                title: Set(record.title),
-                description: Set(record.description),
-                held_on: Set(record.held_on),
-                location: Set(record.location),
-                city: Set(record.city),
-                country: Set(record.country),
-                occasion: Set(record.occasion),
-                created_at: Set(created_at),
-                updated_at: Set(updated_at),
-            };
-            let id = meeting::Entity::insert(row)
-                .exec(&self.txn)
-                .await?
-                .last_insert_id;
-            self.remember(Kind::Meeting, record.slug, id);
-            self.insert_participants(id, participants).await?;
-            return Ok(Outcome::Created);
-        };
         let stored_participants: Vec<(i64, ParticipantRole)> = meeting_participant::Entity::find()
             .filter(meeting_participant::Column::MeetingId.eq(stored.id))
             .order_by_asc(meeting_participant::Column::Id)
@@ -327,25 +401,52 @@ impl Store {
                 .filter(meeting_participant::Column::MeetingId.eq(stored.id))
                 .exec(&self.txn)
                 .await?;
-            self.insert_participants(stored.id, participants).await?;
+            let rows = participant_rows(stored.id, participants).collect();
+            insert_rows(&self.txn, rows).await?;
         }
         Ok(Outcome::Updated)
     }
+}
 
-    async fn insert_participants(
-        &self,
-        meeting_id: i64,
-        participants: Vec<(i64, ParticipantRole)>,
-    ) -> Result<(), Fault> {
-        let rows: Vec<_> = participants
-            .into_iter()
-            .map(|(person_id, role)| meeting_participant::ActiveModel {
-                id: NotSet,
-                meeting_id: Set(meeting_id),
-                person_id: Set(person_id),
-                role: Set(role),
-            })
-            .collect();
-        Ok(insert_rows(&self.txn, rows).await?)
-    }
+fn alias_rows(
+    person_id: i64,
+    aliases: Vec<String>,
+) -> impl Iterator<Item = person_alias::ActiveModel> {
+    aliases
+        .into_iter()
+        .map(move |alias| person_alias::ActiveModel {
+            id: NotSet,
+            person_id: Set(person_id),
+            alias: Set(alias),
+        })
+}
+
+fn position_rows(
+    person_id: i64,
+    positions: Vec<PositionRecord>,
+) -> impl Iterator<Item = position::ActiveModel> {
+    positions
+        .into_iter()
+        .map(move |held| position::ActiveModel {
+            id: NotSet,
+            person_id: Set(person_id),
+            title: Set(held.title),
+            organization: Set(held.organization),
+            started_on: Set(held.started_on),
+            ended_on: Set(held.ended_on),
+        })
+}
+
+fn participant_rows(
+    meeting_id: i64,
+    participants: Vec<(i64, ParticipantRole)>,
+) -> impl Iterator<Item = meeting_participant::ActiveModel> {
+    participants
+        .into_iter()
+        .map(move |(person_id, role)| meeting_participant::ActiveModel {
+            id: NotSet,
+            meeting_id: Set(meeting_id),
+            person_id: Set(person_id),
+            role: Set(role),
+        })
 }
