@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `import`, `export` and `schema`.
+//! The command line: `serve`, `migrate`, `import`, `export`, `token` and `schema`.
 
 use std::path::PathBuf;
 
@@ -43,11 +43,55 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Make, list and revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+}
+
+/// What `token` does.
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Make a token and print it, once: only its hash is stored.
+    Create {
+        /// EDITOR reads everything and changes content; ADMIN as editor.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// Who or what holds it ("newsroom importer").
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens: id, name, role, created, last used, revoked. Never the tokens.
+    List,
+    /// Revoke a token: it is refused from the next request on.
+    Revoke {
+        /// The id `token list` shows.
+        id: i64,
+    },
+}
+
+/// The roles a token can have.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum TokenRole {
+    Editor,
+    Admin,
+}
+
+impl From<TokenRole> for entity::Role {
+    fn from(role: TokenRole) -> Self {
+        match role {
+            TokenRole::Editor => entity::Role::Editor,
+            TokenRole::Admin => entity::Role::Admin,
+        }
+    }
 }
 
 /// What `migrate` does.
@@ -98,7 +142,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             eprintln!("exported {written} records");
         }
+        Command::Token { action, database } => {
+            let db = crate::db::connect_and_migrate(&database.database_url).await?;
+            run_token(&db, action).await?;
+        }
         Command::Schema { database: _ } => print!("{}", crate::graphql::sdl()),
+    }
+    Ok(())
+}
+
+/// Runs a `token` command.
+async fn run_token(db: &sea_orm::DatabaseConnection, action: TokenAction) -> anyhow::Result<()> {
+    use crate::service::token;
+    match action {
+        TokenAction::Create { role, name } => {
+            let (id, secret) = token::create(db, &name, role.into()).await?;
+            eprintln!("token {id} made; it is shown only this once:");
+            println!("{secret}");
+        }
+        TokenAction::List => {
+            println!("id\trole\tname\tcreated\tlast used\trevoked");
+            let time = |at: Option<chrono::DateTime<chrono::Utc>>| {
+                at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339())
+            };
+            for info in token::list(db).await? {
+                let role = match info.role {
+                    entity::Role::Editor => "EDITOR",
+                    entity::Role::Admin => "ADMIN",
+                };
+                println!(
+                    "{}\t{role}\t{}\t{}\t{}\t{}",
+                    info.id,
+                    info.name,
+                    info.created_at.to_rfc3339(),
+                    time(info.last_used_at),
+                    time(info.revoked_at)
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            token::revoke(db, id).await?;
+            eprintln!("token {id} revoked");
+        }
     }
     Ok(())
 }

@@ -25,6 +25,9 @@ pub struct Config {
     /// How deep filter arguments may nest (`and`/`or`/`not` and relations each count).
     #[arg(long, env = "CONTENT_API_MAX_FILTER_DEPTH", default_value_t = crate::service::filter::DEFAULT_MAX_DEPTH)]
     pub max_filter_depth: usize,
+    /// Refuse anonymous requests, reads included: every request needs a token.
+    #[arg(long, env = "CONTENT_API_REQUIRE_AUTH")]
+    pub require_auth: bool,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CONTENT_API_WORKERS")]
     pub workers: Option<usize>,
@@ -39,6 +42,7 @@ impl Config {
             bind: "127.0.0.1:0".to_owned(),
             sample_data: false,
             max_filter_depth: crate::service::filter::DEFAULT_MAX_DEPTH,
+            require_auth: false,
             workers: Some(2),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),

@@ -13,6 +13,9 @@ pub enum AppError {
     /// The client's input is wrong (`BAD_USER_INPUT`); `field` is the path of the input at fault.
     #[error("{message}")]
     Validation { field: String, message: String },
+    /// Several things are wrong with the client's input (`BAD_USER_INPUT`, one error each).
+    #[error("{}", .0.first().map_or("invalid input", |problem| problem.message.as_str()))]
+    Invalid(Vec<crate::service::validate::FieldProblem>),
     /// The request conflicts with the stored state (`CONFLICT`).
     #[error("{0}")]
     Conflict(String),
@@ -43,7 +46,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound(_) => "NOT_FOUND",
-            AppError::Validation { .. } => "BAD_USER_INPUT",
+            AppError::Validation { .. } | AppError::Invalid(_) => "BAD_USER_INPUT",
             AppError::Conflict(_) => "CONFLICT",
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",

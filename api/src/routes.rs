@@ -7,13 +7,16 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::{Response, ServerError};
+use entity::Role;
 use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 
 use crate::graphql::context::request_data;
+use crate::graphql::error::client_error;
 use crate::graphql::error::ensure_codes;
 use crate::graphql::AppSchema;
-use crate::service::Visibility;
+use crate::service::token::Authenticator;
+use crate::AppError;
 
 /// What every handler shares.
 pub struct AppState {
@@ -21,6 +24,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// How deep filter arguments may nest.
     pub max_filter_depth: usize,
+    /// Whether anonymous requests are refused.
+    pub require_auth: bool,
+    /// Checks the requests' tokens.
+    pub authenticator: Authenticator,
 }
 
 /// Registers every route.
@@ -47,6 +54,49 @@ fn request_error(message: String) -> Response {
     Response::from_errors(vec![error])
 }
 
+/// The role of the request's `Authorization: Bearer` token; `None` for no token. A token
+/// that is malformed, unknown or revoked is refused, never taken as anonymous; so is a
+/// request without one when the server requires tokens.
+async fn caller(state: &AppState, http: &HttpRequest) -> Result<Option<Role>, AppError> {
+    let Some(header) = http.headers().get(header::AUTHORIZATION) else {
+        return if state.require_auth {
+            Err(AppError::Unauthenticated)
+        } else {
+            Ok(None)
+        };
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(AppError::Unauthenticated)?;
+    let role = state.authenticator.authenticate(&state.db, token).await?;
+    Ok(Some(role))
+}
+
+/// An answer made of one error that stopped the request before it ran.
+fn refused(http: &HttpRequest, error: &AppError) -> HttpResponse {
+    let status = match error {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let error = client_error(error);
+    let mut error_without_location = ServerError::new(error.message, None);
+    error_without_location.extensions = error.extensions;
+    let error = error_without_location;
+    let mut answer = respond(http, Response::from_errors(vec![error]));
+    *answer.status_mut() = status;
+    if status == StatusCode::UNAUTHORIZED {
+        answer.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    answer
+}
+
 /// Executes a request (catching any panic as an internal error) and writes the answer in the
 /// media type the client accepts.
 async fn execute(
@@ -54,11 +104,11 @@ async fn execute(
     http: &HttpRequest,
     request: async_graphql::Request,
 ) -> HttpResponse {
-    let (context, loader) = request_data(
-        state.db.clone(),
-        Visibility::Published,
-        state.max_filter_depth,
-    );
+    let role = match caller(state, http).await {
+        Ok(role) => role,
+        Err(error) => return refused(http, &error),
+    };
+    let (context, loader) = request_data(state.db.clone(), role, state.max_filter_depth);
     let request = request.data(context).data(loader);
     let executed = AssertUnwindSafe(state.schema.execute(request))
         .catch_unwind()

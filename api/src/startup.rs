@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::graphql::build_schema;
 use crate::routes::{configure, AppState};
 use crate::service::import::{import_sample_data, ImportError};
+use crate::service::token::Authenticator;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,8 @@ impl Application {
             schema: build_schema(),
             db,
             max_filter_depth: config.max_filter_depth,
+            require_auth: config.require_auth,
+            authenticator: Authenticator::default(),
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(configure));

@@ -57,3 +57,16 @@ pub enum ParticipantRole {
     #[sea_orm(string_value = "ATTENDEE")]
     Attendee,
 }
+
+/// What a token may do: editors read everything and write content; admins also manage tokens.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    #[sea_orm(string_value = "EDITOR")]
+    Editor,
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+}

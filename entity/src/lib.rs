@@ -1,6 +1,7 @@
 //! SeaORM entities of the content store: one module per table, plus the shared enums.
 //! Knows nothing of GraphQL or HTTP.
 
+pub mod api_token;
 pub mod article;
 pub mod article_meeting;
 pub mod article_person;
@@ -15,4 +16,4 @@ pub mod quote;
 pub mod source;
 pub mod tag;
 
-pub use enums::{ArticleStatus, ParticipantRole, SourceKind};
+pub use enums::{ArticleStatus, ParticipantRole, Role, SourceKind};

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_content_tables;
 mod m20261127_000002_full_text_search;
+mod m20261127_000003_create_api_tokens;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_content_tables::Migration),
             Box::new(m20261127_000002_full_text_search::Migration),
+            Box::new(m20261127_000003_create_api_tokens::Migration),
         ]
     }
 }

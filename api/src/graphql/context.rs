@@ -3,6 +3,7 @@
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Result};
+use entity::Role;
 use sea_orm::DatabaseConnection;
 
 use super::loaders::ContentLoader;
@@ -15,6 +16,8 @@ pub struct RequestContext {
     pub db: DatabaseConnection,
     /// Turns the request's filter arguments into SQL; holds the caller's visibility.
     pub filters: Filters,
+    /// The role of the caller's token; `None` for anonymous callers.
+    pub role: Option<Role>,
 }
 
 /// How many times a batch lets the request's other resolvers run before it starts its
@@ -37,9 +40,14 @@ fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
 /// across requests, so visibility never leaks from one caller to another).
 pub fn request_data(
     db: DatabaseConnection,
-    visibility: Visibility,
+    role: Option<Role>,
     max_filter_depth: usize,
 ) -> (RequestContext, DataLoader<ContentLoader>) {
+    // Editors and admins read drafts too; anonymous callers only what is published.
+    let visibility = match role {
+        Some(_) => Visibility::All,
+        None => Visibility::Published,
+    };
     let filters = Filters {
         backend: db.get_database_backend(),
         visibility,
@@ -52,7 +60,7 @@ pub fn request_data(
         },
         spawn_batch,
     );
-    let context = RequestContext { db, filters };
+    let context = RequestContext { db, filters, role };
     (context, loader)
 }
 

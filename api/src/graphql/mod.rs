@@ -11,6 +11,7 @@ mod filter;
 mod id;
 mod loaders;
 mod meeting;
+mod mutation;
 mod node;
 mod person;
 mod query;
@@ -20,10 +21,11 @@ mod search;
 mod source;
 mod tag;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 pub use article::{Article, ArticleConnection};
 pub use meeting::{Meeting, MeetingConnection};
+pub use mutation::Mutation;
 pub use person::{Person, PersonConnection};
 pub use query::Query;
 pub use quote::{Quote, QuoteConnection};
@@ -31,7 +33,7 @@ pub use source::{Source, SourceConnection};
 pub use tag::{Tag, TagConnection};
 
 /// The schema type the server executes.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The deepest query accepted (GraphiQL's introspection query is 15 deep).
 pub const MAX_DEPTH: usize = 16;
@@ -40,7 +42,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema once; requests add their own context (see [`context::request_data`]).
 pub fn build_schema() -> AppSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

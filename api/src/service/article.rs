@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use entity::{article, article_meeting, article_person, article_tag, ArticleStatus};
+use entity::{article, article_meeting, article_person, article_tag};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
@@ -16,9 +16,7 @@ use crate::AppResult;
 pub fn visible(visibility: Visibility) -> Select<article::Entity> {
     let select = article::Entity::find();
     match visibility {
-        Visibility::Published => {
-            select.filter(article::Column::Status.eq(ArticleStatus::Published))
-        }
+        Visibility::Published => select.filter(super::published()),
         Visibility::All => select,
     }
 }

@@ -413,9 +413,7 @@ impl Filters {
     ) -> AppResult<Condition> {
         let condition = self.article_at(filter, path, depth)?;
         Ok(match self.visibility {
-            Visibility::Published => {
-                condition.add(article::Column::Status.eq(ArticleStatus::Published))
-            }
+            Visibility::Published => condition.add(super::published()),
             Visibility::All => condition,
         })
     }

@@ -2,6 +2,7 @@
 //! Plain Rust in and out: no async-graphql, no actix in here.
 
 pub mod article;
+pub mod edit;
 pub mod export;
 pub mod filter;
 pub mod import;
@@ -15,16 +16,33 @@ pub mod quote;
 pub mod record;
 pub mod search;
 pub mod tag;
+pub mod token;
+pub mod validate;
 
+use chrono::Utc;
+use entity::ArticleStatus;
 use sea_orm::sea_query::Expr;
-use sea_orm::ColumnTrait;
+use sea_orm::{ColumnTrait, Condition};
 
-/// What the caller may see. Anonymous clients see PUBLISHED articles only — in lists,
+/// What the caller may see. Anonymous clients see published articles only (see `published`) — in lists,
 /// relations, counts and look-ups — and the quotes of those articles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Visibility {
     Published,
     All,
+}
+
+/// What an article meets when anonymous clients may see it: PUBLISHED, and its publishing
+/// time, if it has one, has come (a future `published_at` schedules it: it appears by itself
+/// when that moment passes).
+pub(crate) fn published() -> Condition {
+    Condition::all()
+        .add(entity::article::Column::Status.eq(ArticleStatus::Published))
+        .add(
+            Condition::any()
+                .add(entity::article::Column::PublishedAt.is_null())
+                .add(entity::article::Column::PublishedAt.lte(Utc::now())),
+        )
 }
 
 /// A qualified column expression, `table.column`.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use entity::{article, quote, ArticleStatus};
+use entity::{article, quote};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
 };
@@ -22,7 +22,7 @@ pub fn visible(visibility: Visibility) -> Select<quote::Entity> {
             column(article::Column::Id),
             column(quote::Column::ArticleId),
         )
-        .filter(article::Column::Status.eq(ArticleStatus::Published)),
+        .filter(super::published()),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use entity::{article, ArticleStatus};
+use entity::article;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
@@ -243,10 +243,8 @@ impl Scope {
             .from_subquery(terms.hits(backend), Alias::new("hits"))
             .and_where(kind().is_in(self.kinds.iter().map(|k| *k as i64)));
         if self.visibility == Visibility::Published && self.kinds.contains(&SearchKind::Article) {
-            let published = Scope::rows_of::<article::Entity>(
-                article::Column::Id,
-                Condition::all().add(article::Column::Status.eq(ArticleStatus::Published)),
-            );
+            let published =
+                Scope::rows_of::<article::Entity>(article::Column::Id, super::published());
             query.and_where(
                 kind()
                     .ne(SearchKind::Article as i64)
