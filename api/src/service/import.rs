@@ -5,6 +5,7 @@
 
 mod article;
 mod parse;
+mod rules;
 mod store;
 mod write;
 

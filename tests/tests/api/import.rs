@@ -648,6 +648,30 @@ fn bad_inputs() -> Vec<BadInput> {
             ],
             r#"line 2, field slug: tag "brand-new" is given twice in this import (first at line 1)"#,
         ),
+        // The rules mutations follow (service::validate) hold for imports too.
+        stream_case(
+            "a language that is not BCP 47",
+            &[NEW_TAG, r#"{"type":"article","slug":"a","title":"A","language":"english!"}"#],
+            r#"line 2, field language: "english!" is not a BCP 47 language tag (like "en" or "zh-Hans")"#,
+        ),
+        stream_case(
+            "a country that is not ISO 3166-1",
+            &[NEW_TAG, r#"{"type":"person","slug":"p","name":"P","country":"China"}"#],
+            r#"line 2, field country: "China" is not an ISO 3166-1 alpha-2 country code (like "CN")"#,
+        ),
+        stream_case(
+            "a blank title",
+            &[NEW_TAG, r#"{"type":"meeting","slug":"m","title":"  ","heldOn":"2019-12-02"}"#],
+            "line 2, field title: must not be empty",
+        ),
+        stream_case(
+            "a position that ends before it starts",
+            &[
+                NEW_TAG,
+                r#"{"type":"person","slug":"p","name":"P","positions":[{"title":"T","startedOn":"2020-01-02","endedOn":"2019-01-01"}]}"#,
+            ],
+            "line 2, field positions[0].endedOn: 2019-01-01 is before the start, 2020-01-02",
+        ),
         stream_case(
             "an unknown reference before a record given twice",
             &[

@@ -208,6 +208,19 @@ impl Store {
         let (claimed, refused) = self.claim_all(kind, &batch).await?;
         let mut batch = batch;
         batch.truncate(claimed);
+        // A record that breaks the rules ends the batch where it stands, as a refused slug does.
+        let broken = batch
+            .iter()
+            .enumerate()
+            .find_map(|(index, (_, record))| super::rules::check(record).err().map(|problem| (index, problem)));
+        let refused = match broken {
+            Some((index, problem)) => {
+                let location = batch[index].0.clone();
+                batch.truncate(index);
+                Some((location, problem))
+            }
+            None => refused,
+        };
         self.prefetch(&batch).await?;
         let (locations, records): (Vec<String>, Vec<Record>) = batch.into_iter().unzip();
         let written = match kind {
