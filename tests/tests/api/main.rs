@@ -12,6 +12,7 @@ mod import;
 mod cli;
 mod http;
 mod migrations;
+mod mutations;
 mod pagination;
 mod properties;
 mod relations;

@@ -209,10 +209,11 @@ impl Store {
         let mut batch = batch;
         batch.truncate(claimed);
         // A record that breaks the rules ends the batch where it stands, as a refused slug does.
-        let broken = batch
-            .iter()
-            .enumerate()
-            .find_map(|(index, (_, record))| super::rules::check(record).err().map(|problem| (index, problem)));
+        let broken = batch.iter().enumerate().find_map(|(index, (_, record))| {
+            super::rules::check(record)
+                .err()
+                .map(|problem| (index, problem))
+        });
         let refused = match broken {
             Some((index, problem)) => {
                 let location = batch[index].0.clone();
