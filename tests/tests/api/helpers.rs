@@ -20,11 +20,24 @@ pub struct TestDb {
     pub runtime: tokio::runtime::Runtime,
     statements: Arc<AtomicU64>,
     admin: Option<(String, String)>,
+    file: Option<std::path::PathBuf>,
 }
 
 impl TestDb {
     /// Creates the database and migrates it.
     pub fn new() -> TestDb {
+        TestDb::create("sqlite::memory:".to_owned(), None)
+    }
+
+    /// As `new`, but on SQLite a file (in WAL mode, with a pool of connections, so that
+    /// writers really run side by side); removed with this value.
+    pub fn on_disk() -> TestDb {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        TestDb::create(url, Some(path))
+    }
+
+    fn create(sqlite_url: String, file: Option<std::path::PathBuf>) -> TestDb {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -49,7 +62,7 @@ impl TestDb {
                     .unwrap_or(&admin_url);
                 (format!("{base}/{name}"), Some((admin_url.clone(), name)))
             }
-            _ => ("sqlite::memory:".to_owned(), None),
+            _ => (sqlite_url, None),
         };
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
@@ -75,6 +88,7 @@ impl TestDb {
             runtime,
             statements,
             admin,
+            file,
         }
     }
 
@@ -91,6 +105,17 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if let Some(path) = self.file.take() {
+            let db = self.db.clone();
+            self.runtime.block_on(async move {
+                let _ = db.close().await;
+            });
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = path.clone().into_os_string();
+                name.push(suffix);
+                let _ = std::fs::remove_file(name);
+            }
+        }
         if let Some((admin_url, name)) = self.admin.take() {
             let db = self.db.clone();
             self.runtime.block_on(async move {
@@ -239,7 +264,11 @@ pub struct TestApp {
 /// Starts the server over a fresh database loaded with the seed bundle and
 /// [`generated_bundle`].
 pub fn spawn_app() -> TestApp {
-    let db = TestDb::new();
+    spawn_app_over(loaded(TestDb::new()))
+}
+
+/// `db` loaded with the seed bundle and [`generated_bundle`].
+pub fn loaded(db: TestDb) -> TestDb {
     db.run(async {
         content_api::service::import::import_bundle(&db.db, SEED_BUNDLE)
             .await
@@ -249,12 +278,18 @@ pub fn spawn_app() -> TestApp {
             .await
             .expect("import the generated rows");
     });
-    spawn_app_over(db)
+    db
 }
 
 /// Starts the server over `db` as it is.
 pub fn spawn_app_over(db: TestDb) -> TestApp {
-    let config = Config::for_tests(&db.url);
+    spawn_app_configured(db, |_| {})
+}
+
+/// Starts the server over `db` with the tests' config changed by `configure`.
+pub fn spawn_app_configured(db: TestDb, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::for_tests(&db.url);
+    configure(&mut config);
     let application = db
         .run(Application::build_with_database(&config, db.db.clone()))
         .expect("start the server");

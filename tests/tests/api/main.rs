@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod access;
+
 mod export;
 mod filters;
 mod import;

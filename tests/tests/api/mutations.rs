@@ -5,7 +5,7 @@
 use entity::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{code, spawn_app, TestApp};
+use crate::helpers::{code, loaded, spawn_app, spawn_app_over, TestApp, TestDb};
 
 /// A new token of `role` for `app`'s database, made through the service layer.
 fn token(app: &TestApp, role: Role) -> String {
@@ -443,7 +443,8 @@ fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
 
 #[test]
 fn of_many_concurrent_updates_with_one_expected_version_exactly_one_lands() {
-    let app = spawn_app();
+    // On SQLite a file with a pool of connections, so that the writers really race.
+    let app = spawn_app_over(loaded(TestDb::on_disk()));
     let editor = token(&app, Role::Editor);
     let id = id_of(
         &app,
