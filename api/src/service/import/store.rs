@@ -12,7 +12,7 @@ use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, Query, Table};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, DeriveIden, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
-    TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use super::{ImportError, ImportSummary, Problem};
@@ -128,7 +128,13 @@ pub(super) struct Store {
 impl Store {
     /// Opens the import's transaction.
     pub(super) async fn begin(db: &DatabaseConnection) -> Result<Store, DbErr> {
-        let txn = db.begin().await?;
+        // Takes the write lock at once (SQLite), so that a mutation running meanwhile makes the
+        // import wait rather than fail when it starts to write.
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = db.begin_with_options(options).await?;
         let seen = Table::create()
             .table(ImportSeen::Table)
             .temporary()
