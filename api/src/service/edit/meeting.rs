@@ -108,16 +108,14 @@ async fn check_references(
 
 pub async fn create(db: &DatabaseConnection, changes: MeetingChanges) -> AppResult<meeting::Model> {
     let mut problems = check(&changes);
-    let Some(held_on) = changes.held_on.set().copied() else {
+    let held_on = changes.held_on.set().copied();
+    if held_on.is_none() {
         problems.add("heldOn", "is required");
-        return Err(problems
-            .check()
-            .err()
-            .unwrap_or_else(|| crate::AppError::Internal("unreachable".into())));
-    };
+    }
     let txn = begin(db).await?;
     check_references(&txn, &changes, &mut problems).await?;
     problems.check()?;
+    let held_on = held_on.unwrap_or_default();
     let title = changes.title.set().cloned().unwrap_or_default();
     let slug = slug_for::<meeting::Entity>(
         &txn,
