@@ -25,6 +25,29 @@ pub struct Config {
     /// How deep filter arguments may nest (`and`/`or`/`not` and relations each count).
     #[arg(long, env = "CONTENT_API_MAX_FILTER_DEPTH", default_value_t = crate::service::filter::DEFAULT_MAX_DEPTH)]
     pub max_filter_depth: usize,
+    /// The most a query may cost: its fields, each connection's selection counted once per
+    /// row of its page (`first`/`last`, else 20).
+    #[arg(long, env = "CONTENT_API_MAX_COST", default_value_t = 5_000)]
+    pub max_cost: u64,
+    /// The most aliases a query may use.
+    #[arg(long, env = "CONTENT_API_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: u64,
+    /// The most lexical tokens a query document may have.
+    #[arg(long, env = "CONTENT_API_MAX_TOKENS", default_value_t = 15_000)]
+    pub max_tokens: usize,
+    /// The most directives on one field.
+    #[arg(long, env = "CONTENT_API_MAX_DIRECTIVES", default_value_t = 10)]
+    pub max_directives: usize,
+    /// The largest request body, in bytes (413 beyond it).
+    #[arg(long, env = "CONTENT_API_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// How long one request may run, in seconds, before it is answered with
+    /// `SERVICE_UNAVAILABLE` (PostgreSQL cancels a statement after 10 s in any case).
+    #[arg(long, env = "CONTENT_API_REQUEST_TIMEOUT", default_value_t = 10)]
+    pub request_timeout_seconds: u64,
+    /// Turn introspection off (and field suggestions in error messages with it).
+    #[arg(long, env = "CONTENT_API_NO_INTROSPECTION")]
+    pub no_introspection: bool,
     /// Refuse anonymous requests, reads included: every request needs a token.
     #[arg(long, env = "CONTENT_API_REQUIRE_AUTH")]
     pub require_auth: bool,
@@ -43,10 +66,34 @@ impl Config {
             sample_data: false,
             max_filter_depth: crate::service::filter::DEFAULT_MAX_DEPTH,
             require_auth: false,
+            max_cost: 5_000,
+            max_aliases: 30,
+            max_tokens: 15_000,
+            max_directives: 10,
+            no_introspection: false,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_seconds: 10,
             workers: Some(2),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),
             },
+        }
+    }
+}
+
+impl Config {
+    /// How long one request may run.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_seconds.max(1))
+    }
+
+    /// The query limits this config sets.
+    pub fn limits(&self) -> crate::graphql::Limits {
+        crate::graphql::Limits {
+            max_cost: self.max_cost,
+            max_aliases: self.max_aliases,
+            max_tokens: self.max_tokens,
+            max_directives: self.max_directives,
         }
     }
 }

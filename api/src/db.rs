@@ -8,15 +8,36 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 /// The database used when none is configured: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 
+/// The longest one SQL statement of a served request may run on PostgreSQL before the
+/// database cancels it.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Opens a pool on `url`. An in-memory SQLite database gets exactly one connection that
 /// lives as long as the pool (each connection to `:memory:` is its own empty database);
 /// a SQLite file is switched to WAL.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, None).await
+}
+
+/// As `connect`; on PostgreSQL, with `statement_timeout` the database cancels any statement
+/// that runs longer.
+pub async fn connect_with(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         // Case-insensitive text filters match with a Unicode-aware REGEXP on SQLite, whose
         // own LIKE folds ASCII letters only.
         .map_sqlx_sqlite_opts(|sqlite| sqlite.with_regexp())
+        // A runaway statement is cancelled by PostgreSQL itself, whatever the client does.
+        .map_sqlx_postgres_opts(move |postgres| match statement_timeout {
+            Some(timeout) => postgres.options([(
+                "statement_timeout",
+                format!("{}ms", timeout.as_millis()),
+            )]),
+            None => postgres,
+        })
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));

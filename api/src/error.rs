@@ -28,6 +28,9 @@ pub enum AppError {
     /// The database cannot be reached right now (`SERVICE_UNAVAILABLE`).
     #[error("the database is not available; try again later")]
     Unavailable(#[source] DbErr),
+    /// The request ran longer than allowed (`SERVICE_UNAVAILABLE`).
+    #[error("the request took longer than {0} s and was stopped")]
+    Timeout(u64),
     /// Anything else (`INTERNAL_SERVER_ERROR`); the cause is logged, the client gets a generic message.
     #[error("internal server error")]
     Internal(String),
@@ -50,7 +53,7 @@ impl AppError {
             AppError::Conflict(_) => "CONFLICT",
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::Unavailable(_) | AppError::Timeout(_) => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

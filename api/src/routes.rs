@@ -28,6 +28,8 @@ pub struct AppState {
     pub require_auth: bool,
     /// Checks the requests' tokens.
     pub authenticator: Authenticator,
+    /// How long one request may run.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Registers every route.
@@ -75,6 +77,14 @@ async fn caller(state: &AppState, http: &HttpRequest) -> Result<Option<Role>, Ap
     Ok(Some(role))
 }
 
+/// The error of a whole request (no location, no path).
+fn coded_error(error: &AppError) -> ServerError {
+    let error = client_error(error);
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
+}
+
 /// An answer made of one error that stopped the request before it ran.
 fn refused(http: &HttpRequest, error: &AppError) -> HttpResponse {
     let status = match error {
@@ -82,10 +92,7 @@ fn refused(http: &HttpRequest, error: &AppError) -> HttpResponse {
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let error = client_error(error);
-    let mut error_without_location = ServerError::new(error.message, None);
-    error_without_location.extensions = error.extensions;
-    let error = error_without_location;
+    let error = coded_error(error);
     let mut answer = respond(http, Response::from_errors(vec![error]));
     *answer.status_mut() = status;
     if status == StatusCode::UNAUTHORIZED {
@@ -110,9 +117,16 @@ async fn execute(
     };
     let (context, loader) = request_data(state.db.clone(), role, state.max_filter_depth);
     let request = request.data(context).data(loader);
-    let executed = AssertUnwindSafe(state.schema.execute(request))
-        .catch_unwind()
-        .await;
+    let running = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
+    // Past the timeout the execution is dropped, and with it its statements (PostgreSQL also
+    // cancels any statement running longer than `db::STATEMENT_TIMEOUT`).
+    let Ok(executed) = tokio::time::timeout(state.request_timeout, running).await else {
+        tracing::warn!(timeout = ?state.request_timeout, "a request ran out of time");
+        let error = AppError::Timeout(state.request_timeout.as_secs());
+        let mut answer = respond(http, Response::from_errors(vec![coded_error(&error)]));
+        *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return answer;
+    };
     match executed {
         Ok(response) => respond(http, ensure_codes(response)),
         Err(_) => {
@@ -129,30 +143,63 @@ async fn execute(
     }
 }
 
-/// Serialises a response: `application/graphql-response+json` when the client accepts it
-/// (with 400 for a request that did not run), else `application/json` with 200.
+/// The media types an answer can have, as the client's `Accept` header allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// `application/graphql-response+json`: status codes tell what happened.
+    GraphqlResponse,
+    /// `application/json`, for legacy clients: 200 for whatever ran.
+    Json,
+}
+
+/// What the client accepts: `application/graphql-response+json` first, then
+/// `application/json` (also for `*/*`, `application/*` and no `Accept` at all); `None` when
+/// it accepts neither (406).
+fn negotiate(http: &HttpRequest) -> Option<Answer> {
+    let Some(accept) = http.headers().get(header::ACCEPT) else {
+        return Some(Answer::Json);
+    };
+    let accept = accept.to_str().ok()?;
+    let mut json = false;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|parameter| {
+            let parameter = parameter.trim().replace(' ', "");
+            parameter == "q=0" || parameter == "q=0.0" || parameter == "q=0.00" || parameter == "q=0.000"
+        });
+        if refused {
+            continue;
+        }
+        match media.as_str() {
+            GRAPHQL_RESPONSE => return Some(Answer::GraphqlResponse),
+            "application/json" | "application/*" | "*/*" => json = true,
+            _ => {}
+        }
+    }
+    json.then_some(Answer::Json)
+}
+
+/// Serialises a response in the media type the client accepts: with
+/// `application/graphql-response+json` a request that did not run is a 400, with
+/// `application/json` every answer that ran is a 200.
 fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
-    let accepts_graphql_response = http
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
+    let answer = negotiate(http).unwrap_or(Answer::Json);
     // A request that did not run (it did not parse or validate) has no data and only errors
     // without a path; a field error during execution keeps the answer a 200.
     let did_not_run = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| error.path.is_empty());
-    let (status, content_type) = if accepts_graphql_response {
-        let status = if did_not_run {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        (status, GRAPHQL_RESPONSE)
-    } else {
-        (StatusCode::OK, "application/json")
+    let (status, content_type) = match answer {
+        Answer::GraphqlResponse if did_not_run => (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE),
+        Answer::GraphqlResponse => (StatusCode::OK, GRAPHQL_RESPONSE),
+        Answer::Json => (StatusCode::OK, "application/json"),
     };
-    match serde_json::to_vec(&response) {
+    serialised(status, content_type, &response)
+}
+
+fn serialised(status: StatusCode, content_type: &str, response: &Response) -> HttpResponse {
+    match serde_json::to_vec(response) {
         Ok(body) => HttpResponse::build(status)
             .content_type(content_type)
             .body(body),
@@ -163,34 +210,109 @@ fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
     }
 }
 
-/// `POST /graphql` with a JSON body `{query, variables, operationName, extensions}`.
+/// A request that is not a GraphQL request at all (bad JSON, a bad query string): 400 in
+/// either media type.
+fn malformed(http: &HttpRequest, message: String) -> HttpResponse {
+    let content_type = match negotiate(http) {
+        Some(Answer::GraphqlResponse) => GRAPHQL_RESPONSE,
+        _ => "application/json",
+    };
+    serialised(StatusCode::BAD_REQUEST, content_type, &request_error(message))
+}
+
+/// A plain-text refusal with a status: 406, 415, 405, 414.
+fn plain(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(ContentType::plaintext())
+        .body(message.to_owned())
+}
+
+/// Whether a POST body is declared as JSON (`application/json`, any parameters).
+fn is_json(http: &HttpRequest) -> bool {
+    http.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// `POST /graphql` with a JSON body `{query, variables, operationName, extensions}`. Any
+/// other content type is refused (415), which also keeps browsers' simple cross-site requests
+/// (forms, `text/plain`) from running anything.
 async fn graphql_post(
     state: web::Data<AppState>,
     http: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
+    if negotiate(&http).is_none() {
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "answers are application/graphql-response+json or application/json",
+        );
+    }
+    if !is_json(&http) {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be application/json",
+        );
+    }
     match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(request) => execute(&state, &http, request).await,
-        Err(error) => respond(
+        Err(error) => malformed(
             &http,
-            request_error(format!(
-                "the body is not a GraphQL request in JSON: {error}"
-            )),
+            format!("the body is not a GraphQL request in JSON: {error}"),
         ),
     }
 }
 
-/// `GET /graphql?query=…` (queries only).
+/// The longest URL a GET request may have.
+const MAX_URL_BYTES: usize = 16 * 1024;
+
+/// `GET /graphql?query=…`: queries only; a mutation is refused with 405.
 async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
-    match async_graphql::http::parse_query_string(http.query_string()) {
-        Ok(request) => execute(&state, &http, request).await,
-        Err(error) => respond(
-            &http,
-            request_error(format!(
-                "the query string is not a GraphQL request: {error}"
-            )),
-        ),
+    if negotiate(&http).is_none() {
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "answers are application/graphql-response+json or application/json",
+        );
     }
+    if http.uri().to_string().len() > MAX_URL_BYTES {
+        return plain(StatusCode::URI_TOO_LONG, "the URL is too long; use POST");
+    }
+    let request = match async_graphql::http::parse_query_string(http.query_string()) {
+        Ok(request) => request,
+        Err(error) => {
+            return malformed(
+                &http,
+                format!("the query string is not a GraphQL request: {error}"),
+            )
+        }
+    };
+    if is_mutation(&request) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, POST"))
+            .content_type(ContentType::plaintext())
+            .body("mutations must be sent with POST");
+    }
+    execute(&state, &http, request).await
+}
+
+/// Whether the operation a request selects is a mutation (or a subscription): what GET may
+/// not run. A document that does not parse is left to the executor to refuse.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let selected = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(candidate, _)| candidate.as_str() == name)
+            .map(|(_, operation)| operation),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    selected.is_some_and(|operation| operation.node.ty != OperationType::Query)
 }
 
 /// The GraphiQL page and the files it loads, all inside the binary.

@@ -8,10 +8,13 @@ use actix_web::{web, App, HttpServer};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
-use crate::graphql::build_schema;
+use crate::graphql::build_schema_with;
 use crate::routes::{configure, AppState};
 use crate::service::import::{import_sample_data, ImportError};
 use crate::service::token::Authenticator;
+
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +38,17 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the configured database, migrates it and binds.
+    /// Connects to the configured database, migrates it and binds. On PostgreSQL the serving
+    /// pool is a second one whose statements time out (migrations may take longer).
     pub async fn build(config: &Config) -> Result<Application, StartupError> {
-        let db = crate::db::connect_and_migrate(&config.database.database_url).await?;
+        let url = &config.database.database_url;
+        let db = crate::db::connect_and_migrate(url).await?;
+        let db = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            db.close().await?;
+            crate::db::connect_with(url, Some(crate::db::STATEMENT_TIMEOUT)).await?
+        } else {
+            db
+        };
         Application::build_with_database(config, db).await
     }
 
@@ -64,14 +75,22 @@ impl Application {
             .map(|address| address.port())
             .unwrap_or(0);
         let state = web::Data::new(AppState {
-            schema: build_schema(),
+            schema: build_schema_with(config.limits(), !config.no_introspection),
             db,
             max_filter_depth: config.max_filter_depth,
             require_auth: config.require_auth,
             authenticator: Authenticator::default(),
+            request_timeout: config.request_timeout(),
         });
-        let mut server =
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(configure));
+        let body_limit = config.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                // Counted as the bytes arrive, chunked bodies too: over it is a 413.
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(configure)
+        })
+        .client_request_timeout(HEADER_TIMEOUT);
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

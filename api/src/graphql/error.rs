@@ -35,11 +35,17 @@ impl<T> GqlResult<T> for Result<T, Arc<AppError>> {
     }
 }
 
+/// The most errors one response carries; the rest are left out.
+pub const MAX_ERRORS: usize = 100;
+
 /// Gives every error of a response a code: errors async-graphql raised itself before running
 /// the query are the client's — `QUERY_TOO_COMPLEX` for the depth, nesting and complexity limits,
 /// `BAD_USER_INPUT` for a query that does not parse or validate or a variable of the wrong
 /// type; any other error without one is internal and its message is replaced.
 pub fn ensure_codes(mut response: Response) -> Response {
+    if response.errors.len() > MAX_ERRORS {
+        response.errors.truncate(MAX_ERRORS);
+    }
     for error in &mut response.errors {
         let has_code = error
             .extensions

@@ -9,6 +9,7 @@ mod enums;
 pub mod error;
 mod filter;
 mod id;
+mod limits;
 mod loaders;
 mod meeting;
 mod mutation;
@@ -24,6 +25,7 @@ mod tag;
 use async_graphql::{EmptySubscription, Schema};
 
 pub use article::{Article, ArticleConnection};
+pub use limits::Limits;
 pub use meeting::{Meeting, MeetingConnection};
 pub use mutation::Mutation;
 pub use person::{Person, PersonConnection};
@@ -37,15 +39,26 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The deepest query accepted (GraphiQL's introspection query is 15 deep).
 pub const MAX_DEPTH: usize = 16;
-/// The most fields one query may select, counted before it runs.
-pub const MAX_COMPLEXITY: usize = 5_000;
 
-/// Builds the schema once; requests add their own context (see [`context::request_data`]).
+/// Builds the schema once with the default limits; requests add their own context (see
+/// [`context::request_data`]).
 pub fn build_schema() -> AppSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    build_schema_with(Limits::default(), true)
+}
+
+/// Builds the schema with `limits`; without introspection, field suggestions go too.
+pub fn build_schema_with(limits: Limits, introspection: bool) -> AppSchema {
+    let builder = Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+        .limit_recursive_depth(MAX_DEPTH * 4)
+        .limit_directives(limits.max_directives)
+        .extension(limits);
+    let builder = if introspection {
+        builder
+    } else {
+        builder.disable_introspection().disable_suggestions()
+    };
+    builder.finish()
 }
 
 /// The SDL of the schema, as `content-api schema` prints it and `schema.graphql` holds it.
