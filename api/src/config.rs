@@ -94,6 +94,7 @@ impl Config {
             max_aliases: self.max_aliases,
             max_tokens: self.max_tokens,
             max_directives: self.max_directives,
+            introspection: !self.no_introspection,
         }
     }
 }

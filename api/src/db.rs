@@ -32,10 +32,9 @@ pub async fn connect_with(
         .map_sqlx_sqlite_opts(|sqlite| sqlite.with_regexp())
         // A runaway statement is cancelled by PostgreSQL itself, whatever the client does.
         .map_sqlx_postgres_opts(move |postgres| match statement_timeout {
-            Some(timeout) => postgres.options([(
-                "statement_timeout",
-                format!("{}ms", timeout.as_millis()),
-            )]),
+            Some(timeout) => {
+                postgres.options([("statement_timeout", format!("{}ms", timeout.as_millis()))])
+            }
             None => postgres,
         })
         .sqlx_logging(false)

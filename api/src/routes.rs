@@ -166,7 +166,10 @@ fn negotiate(http: &HttpRequest) -> Option<Answer> {
         let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let refused = parts.any(|parameter| {
             let parameter = parameter.trim().replace(' ', "");
-            parameter == "q=0" || parameter == "q=0.0" || parameter == "q=0.00" || parameter == "q=0.000"
+            parameter == "q=0"
+                || parameter == "q=0.0"
+                || parameter == "q=0.00"
+                || parameter == "q=0.000"
         });
         if refused {
             continue;
@@ -217,7 +220,11 @@ fn malformed(http: &HttpRequest, message: String) -> HttpResponse {
         Some(Answer::GraphqlResponse) => GRAPHQL_RESPONSE,
         _ => "application/json",
     };
-    serialised(StatusCode::BAD_REQUEST, content_type, &request_error(message))
+    serialised(
+        StatusCode::BAD_REQUEST,
+        content_type,
+        &request_error(message),
+    )
 }
 
 /// A plain-text refusal with a status: 406, 415, 405, 414.
@@ -256,13 +263,37 @@ async fn graphql_post(
             "the body must be application/json",
         );
     }
-    match serde_json::from_slice::<async_graphql::Request>(&body) {
+    match graphql_request(&body) {
         Ok(request) => execute(&state, &http, request).await,
-        Err(error) => malformed(
-            &http,
-            format!("the body is not a GraphQL request in JSON: {error}"),
-        ),
+        Err(message) => malformed(&http, message),
     }
+}
+
+/// A POST body as a GraphQL request: a JSON object with a string `query` (batches of
+/// requests are not accepted), optional `variables` (an object), `operationName` and
+/// `extensions`.
+fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| format!("the body is not JSON: {error}"))?;
+    let Some(fields) = value.as_object() else {
+        return Err(
+            "the body must be one JSON object (batched requests are not accepted)".to_owned(),
+        );
+    };
+    if !fields
+        .get("query")
+        .is_some_and(serde_json::Value::is_string)
+    {
+        return Err("the body has no `query` string".to_owned());
+    }
+    if fields
+        .get("variables")
+        .is_some_and(|variables| !variables.is_object() && !variables.is_null())
+    {
+        return Err("`variables` must be an object".to_owned());
+    }
+    serde_json::from_value(value)
+        .map_err(|error| format!("the body is not a GraphQL request: {error}"))
 }
 
 /// The longest URL a GET request may have.
@@ -279,14 +310,9 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
     if http.uri().to_string().len() > MAX_URL_BYTES {
         return plain(StatusCode::URI_TOO_LONG, "the URL is too long; use POST");
     }
-    let request = match async_graphql::http::parse_query_string(http.query_string()) {
+    let request = match get_request(http.query_string()) {
         Ok(request) => request,
-        Err(error) => {
-            return malformed(
-                &http,
-                format!("the query string is not a GraphQL request: {error}"),
-            )
-        }
+        Err(message) => return malformed(&http, message),
     };
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
@@ -295,6 +321,33 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
             .body("mutations must be sent with POST");
     }
     execute(&state, &http, request).await
+}
+
+/// A GET query string as a GraphQL request: `query`, and optional `operationName`,
+/// `variables` and `extensions` (the last two JSON-encoded).
+fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    let parameters =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(query_string)
+            .map_err(|error| format!("the query string cannot be read: {error}"))?
+            .into_inner();
+    let query = parameters
+        .get("query")
+        .ok_or_else(|| "the query string has no `query`".to_owned())?;
+    let mut request = async_graphql::Request::new(query.as_str());
+    request.operation_name = parameters.get("operationName").cloned();
+    if let Some(variables) = parameters.get("variables") {
+        let variables: serde_json::Value = serde_json::from_str(variables)
+            .map_err(|error| format!("`variables` is not JSON: {error}"))?;
+        if !variables.is_object() && !variables.is_null() {
+            return Err("`variables` must be an object".to_owned());
+        }
+        request.variables = async_graphql::Variables::from_json(variables);
+    }
+    if let Some(extensions) = parameters.get("extensions") {
+        request.extensions = serde_json::from_str(extensions)
+            .map_err(|error| format!("`extensions` is not a JSON object: {error}"))?;
+    }
+    Ok(request)
 }
 
 /// Whether the operation a request selects is a mutation (or a subscription): what GET may

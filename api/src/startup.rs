@@ -75,7 +75,7 @@ impl Application {
             .map(|address| address.port())
             .unwrap_or(0);
         let state = web::Data::new(AppState {
-            schema: build_schema_with(config.limits(), !config.no_introspection),
+            schema: build_schema_with(config.limits()),
             db,
             max_filter_depth: config.max_filter_depth,
             require_auth: config.require_auth,

@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_tokens: usize,
     /// The most directives on one field, fragment spread or inline fragment.
     pub max_directives: usize,
+    /// Whether `__schema` and `__type` may be asked for.
+    pub introspection: bool,
 }
 
 impl Default for Limits {
@@ -40,6 +42,7 @@ impl Default for Limits {
             max_aliases: 30,
             max_tokens: 15_000,
             max_directives: 10,
+            introspection: true,
         }
     }
 }
@@ -70,13 +73,18 @@ struct LimitsExtension {
 impl Extension for LimitsExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let measured = *self.cost.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let measured = *self
+            .cost
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(measure) = measured {
             let mut cost = async_graphql::indexmap::IndexMap::new();
             cost.insert(Name::new("requested"), Value::from(measure.cost));
             cost.insert(Name::new("maximum"), Value::from(self.limits.max_cost));
             cost.insert(Name::new("aliases"), Value::from(measure.aliases));
-            response.extensions.insert("cost".to_owned(), Value::Object(cost));
+            response
+                .extensions
+                .insert("cost".to_owned(), Value::Object(cost));
         }
         response
     }
@@ -95,9 +103,15 @@ impl Extension for LimitsExtension {
                 self.limits.max_tokens
             )));
         }
-        let document = next.run(ctx, query, variables).await.map_err(short_parse_error)?;
-        let measure = measure(&document, variables, &self.limits)?;
-        *self.cost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(measure);
+        // Measured on a parse of our own before async-graphql's: its parse step also checks
+        // nesting by walking fragment spreads without memoisation.
+        let parsed = async_graphql::parser::parse_query(query)
+            .map_err(|error| short_parse_error(error.into()))?;
+        let measure = measure(&parsed, variables, &self.limits)?;
+        *self
+            .cost
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(measure);
         if measure.cost > self.limits.max_cost {
             return Err(too_complex(format!(
                 "the query costs {} (fields, connections counted by page size); at most {} is allowed",
@@ -110,8 +124,38 @@ impl Extension for LimitsExtension {
                 measure.aliases, self.limits.max_aliases
             )));
         }
-        Ok(document)
+        if !self.limits.introspection && asks_introspection(&parsed) {
+            return Err(coded(
+                "introspection is turned off on this server".to_owned(),
+                "BAD_USER_INPUT",
+            ));
+        }
+        next.run(ctx, query, variables)
+            .await
+            .map_err(short_parse_error)
     }
+}
+
+/// Whether a document selects `__schema` or `__type` anywhere.
+fn asks_introspection(document: &ExecutableDocument) -> bool {
+    fn in_set(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                    || in_set(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(inline) => in_set(&inline.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| in_set(&operation.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|fragment| in_set(&fragment.node.selection_set.node))
 }
 
 /// A `QUERY_TOO_COMPLEX` error.
@@ -182,7 +226,8 @@ pub fn count_tokens(document: &str, limit: usize) -> usize {
                 tokens += 1;
                 at += 1;
                 while at < bytes.len()
-                    && (bytes[at].is_ascii_alphanumeric() || matches!(bytes[at], b'_' | b'.' | b'+' | b'-'))
+                    && (bytes[at].is_ascii_alphanumeric()
+                        || matches!(bytes[at], b'_' | b'.' | b'+' | b'-'))
                 {
                     at += 1;
                 }
@@ -213,7 +258,11 @@ impl Measure {
 }
 
 /// Measures the operations of a document (the most expensive one counts), every fragment once.
-fn measure(document: &ExecutableDocument, variables: &Variables, limits: &Limits) -> ServerResult<Measure> {
+fn measure(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    limits: &Limits,
+) -> ServerResult<Measure> {
     let mut meter = Meter {
         document,
         variables,
@@ -228,7 +277,9 @@ fn measure(document: &ExecutableDocument, variables: &Variables, limits: &Limits
     for operation in operations {
         meter.directives(operation.node.directives.len(), operation.pos)?;
         let measured = meter.selection_set(&operation.node.selection_set.node, 0)?;
-        if measured.cost > most.cost || (measured.cost == most.cost && measured.aliases > most.aliases) {
+        if measured.cost > most.cost
+            || (measured.cost == most.cost && measured.aliases > most.aliases)
+        {
             most = measured;
         }
     }
@@ -285,7 +336,11 @@ impl<'a> Meter<'a> {
     fn field(&mut self, field: &'a Field, pos: Pos, lists: usize) -> ServerResult<Measure> {
         self.directives(field.directives.len(), pos)?;
         let name = field.name.node.as_str();
-        let lists = if INTROSPECTION_LISTS.contains(&name) { lists + 1 } else { lists };
+        let lists = if INTROSPECTION_LISTS.contains(&name) {
+            lists + 1
+        } else {
+            lists
+        };
         if lists >= MAX_INTROSPECTION_LISTS {
             let mut error = too_complex(format!(
                 "introspection lists (fields, interfaces, possibleTypes, inputFields) nest {lists} deep; they may nest at most {} deep",
@@ -336,7 +391,12 @@ impl<'a> Meter<'a> {
         for (name, value) in &field.arguments {
             if matches!(name.node.as_str(), "first" | "last") {
                 let resolved = value.node.clone().into_const_with(|variable| {
-                    Ok::<_, ()>(self.variables.get(&variable).cloned().unwrap_or(Value::Null))
+                    Ok::<_, ()>(
+                        self.variables
+                            .get(&variable)
+                            .cloned()
+                            .unwrap_or(Value::Null),
+                    )
                 });
                 let value = match resolved {
                     Ok(Value::Number(number)) => number.as_u64(),
@@ -347,7 +407,8 @@ impl<'a> Meter<'a> {
         }
         // A page size over the maximum is the argument's error (BAD_USER_INPUT), reported
         // when the field runs; the cost counts the largest page there can be.
-        size.unwrap_or(DEFAULT_PAGE).clamp(1, crate::service::page::MAX_PAGE_SIZE)
+        size.unwrap_or(DEFAULT_PAGE)
+            .clamp(1, crate::service::page::MAX_PAGE_SIZE)
     }
 }
 
@@ -360,6 +421,7 @@ fn is_connection(set: &SelectionSet) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -384,8 +446,13 @@ mod tests {
         let mut query = String::from("{ ...F0 }\n");
         for level in 0..40 {
             let next = level + 1;
-            let spreads = (0..8).map(|_| format!("...F{next}")).collect::<Vec<_>>().join(" ");
-            query.push_str(&format!("fragment F{level} on Query {{ a: __typename {spreads} }}\n"));
+            let spreads = (0..8)
+                .map(|_| format!("...F{next}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            query.push_str(&format!(
+                "fragment F{level} on Query {{ a: __typename {spreads} }}\n"
+            ));
         }
         query.push_str("fragment F40 on Query { __typename }\n");
         let measure = measured(&query).unwrap();

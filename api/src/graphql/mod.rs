@@ -43,17 +43,17 @@ pub const MAX_DEPTH: usize = 16;
 /// Builds the schema once with the default limits; requests add their own context (see
 /// [`context::request_data`]).
 pub fn build_schema() -> AppSchema {
-    build_schema_with(Limits::default(), true)
+    build_schema_with(Limits::default())
 }
 
 /// Builds the schema with `limits`; without introspection, field suggestions go too.
-pub fn build_schema_with(limits: Limits, introspection: bool) -> AppSchema {
+pub fn build_schema_with(limits: Limits) -> AppSchema {
     let builder = Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_recursive_depth(MAX_DEPTH * 4)
         .limit_directives(limits.max_directives)
         .extension(limits);
-    let builder = if introspection {
+    let builder = if limits.introspection {
         builder
     } else {
         builder.disable_introspection().disable_suggestions()

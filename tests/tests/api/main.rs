@@ -21,5 +21,6 @@ mod relations;
 mod root;
 mod schema;
 mod search;
+mod serving;
 mod statements;
 mod visibility;

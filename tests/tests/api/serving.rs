@@ -1,0 +1,438 @@
+//! Serving on the open internet: GraphQL over HTTP (media types, methods, status codes), the
+//! limits checked before a query runs, and the server staying healthy after each refusal.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{code, loaded, spawn_app, spawn_app_configured, TestApp, TestDb};
+
+/// An HTTP answer read off the wire.
+struct Raw {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Raw {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    }
+}
+
+/// Sends `head` (request line and headers, without the blank line) and `body` as they are,
+/// on a new connection, and reads the whole answer.
+fn raw(app: &TestApp, head: &str, body: &[u8]) -> Raw {
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let request = format!("{head}\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    // The server may answer (413) and close before it has read the whole body.
+    let _ = stream.write_all(body);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        unchunk(body)
+    } else {
+        body.to_owned()
+    };
+    Raw {
+        status,
+        headers: head.to_owned(),
+        body,
+    }
+}
+
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A POST of `body` with these extra header lines.
+fn post(app: &TestApp, body: &str, headers: &[&str]) -> Raw {
+    let mut head = format!("POST /graphql HTTP/1.1\r\nContent-Length: {}", body.len());
+    for header in headers {
+        head.push_str("\r\n");
+        head.push_str(header);
+    }
+    raw(app, &head, body.as_bytes())
+}
+
+fn get(app: &TestApp, path_and_query: &str, headers: &[&str]) -> Raw {
+    let mut head = format!("GET {path_and_query} HTTP/1.1");
+    for header in headers {
+        head.push_str("\r\n");
+        head.push_str(header);
+    }
+    raw(app, &head, b"")
+}
+
+fn query_body(query: &str) -> String {
+    json!({ "query": query }).to_string()
+}
+
+const JSON: &str = "Content-Type: application/json";
+const SIMPLE: &str = "{ articles(first: 1) { totalCount } }";
+
+/// The server answers a normal query at once.
+fn healthy(app: &TestApp) {
+    let answer = post(app, &query_body(SIMPLE), &[JSON]);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer.json()["data"]["articles"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
+fn only_json_bodies_are_run() {
+    let app = spawn_app();
+    let body = query_body(SIMPLE);
+    for content_type in [
+        Some("Content-Type: text/plain"),
+        Some("Content-Type: application/x-www-form-urlencoded"),
+        Some("Content-Type: multipart/form-data; boundary=x"),
+        Some("Content-Type: application/graphql"),
+        None,
+    ] {
+        let headers: Vec<&str> = content_type.into_iter().collect();
+        let answer = post(&app, &body, &headers);
+        assert_eq!(answer.status, 415, "{content_type:?}: {}", answer.body);
+    }
+    let answer = post(
+        &app,
+        &body,
+        &["Content-Type: application/json; charset=utf-8"],
+    );
+    assert_eq!(answer.status, 200);
+}
+
+#[test]
+fn answers_are_negotiated() {
+    let app = spawn_app();
+    let body = query_body(SIMPLE);
+    let modern = post(
+        &app,
+        &body,
+        &[JSON, "Accept: application/graphql-response+json"],
+    );
+    assert_eq!(modern.status, 200);
+    assert!(modern
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/graphql-response+json"));
+    let legacy = post(&app, &body, &[JSON, "Accept: application/json"]);
+    assert!(legacy
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let none = post(&app, &body, &[JSON]);
+    assert!(none
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let both = post(
+        &app,
+        &body,
+        &[
+            JSON,
+            "Accept: application/json;q=0.9, application/graphql-response+json",
+        ],
+    );
+    assert!(both
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/graphql-response+json"));
+    let refused = post(&app, &body, &[JSON, "Accept: text/html"]);
+    assert_eq!(refused.status, 406);
+    let refused = get(
+        &app,
+        "/graphql?query=%7B__typename%7D",
+        &["Accept: application/xml"],
+    );
+    assert_eq!(refused.status, 406);
+    // What did not run is a 400 for the modern type, a 200 for legacy clients.
+    let invalid = query_body("{ nope }");
+    let modern = post(
+        &app,
+        &invalid,
+        &[JSON, "Accept: application/graphql-response+json"],
+    );
+    assert_eq!(modern.status, 400);
+    let legacy = post(&app, &invalid, &[JSON, "Accept: application/json"]);
+    assert_eq!(legacy.status, 200);
+    assert_eq!(code(&legacy.json()["errors"][0]), "BAD_USER_INPUT");
+    // A body that is not a GraphQL request is a 400 in either type.
+    for broken in [
+        "{",
+        "[]",
+        "{\"query\": 5}",
+        "{\"variables\": {}}",
+        "{\"query\": \"{ __typename }\", \"variables\": 3}",
+    ] {
+        for accept in [
+            "Accept: application/json",
+            "Accept: application/graphql-response+json",
+        ] {
+            let answer = post(&app, broken, &[JSON, accept]);
+            assert_eq!(answer.status, 400, "{broken} {accept}: {}", answer.body);
+            assert_eq!(code(&answer.json()["errors"][0]), "BAD_USER_INPUT");
+        }
+    }
+}
+
+#[test]
+fn get_runs_queries_only() {
+    let app = spawn_app();
+    let answer = get(
+        &app,
+        "/graphql?query=%7B%20articles(first%3A%201)%20%7B%20totalCount%20%7D%20%7D",
+        &[],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let mutation = "/graphql?query=mutation%20%7B%20deleteTag(id%3A%20%22VGFnOjE%22)%20%7D";
+    let answer = get(&app, mutation, &[]);
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.header("allow").as_deref(), Some("GET, POST"));
+    // The operation chosen by operationName decides.
+    let two = "query%20Q%20%7B%20__typename%20%7D%20mutation%20M%20%7B%20deleteTag(id%3A%20%22VGFnOjE%22)%20%7D";
+    assert_eq!(
+        get(&app, &format!("/graphql?query={two}&operationName=Q"), &[]).status,
+        200
+    );
+    assert_eq!(
+        get(&app, &format!("/graphql?query={two}&operationName=M"), &[]).status,
+        405
+    );
+    let long = format!("/graphql?query=%7B__typename%7D&x={}", "a".repeat(20_000));
+    assert_eq!(get(&app, &long, &[]).status, 414);
+    healthy(&app);
+}
+
+#[test]
+fn bodies_over_the_limit_are_refused_as_they_arrive() {
+    let app = spawn_app();
+    let big = format!(
+        "{{\"query\": \"{{ __typename }}\", \"variables\": {{\"x\": \"{}\"}}}}",
+        "a".repeat(4 * 1024 * 1024)
+    );
+    let answer = post(&app, &big, &[JSON]);
+    assert_eq!(
+        answer.status,
+        413,
+        "{}",
+        &answer.body[..answer.body.len().min(200)]
+    );
+    // Chunked, with no length given up front.
+    let mut chunked = Vec::new();
+    for piece in big.as_bytes().chunks(64 * 1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let answer = raw(
+        &app,
+        &format!("POST /graphql HTTP/1.1\r\n{JSON}\r\nTransfer-Encoding: chunked"),
+        &chunked,
+    );
+    assert_eq!(answer.status, 413);
+    healthy(&app);
+}
+
+#[test]
+fn parse_errors_do_not_echo_the_document() {
+    let app = spawn_app();
+    let document = format!("{{ articles {{ {} !!! }} }}", "t".repeat(360_000));
+    let answer = post(
+        &app,
+        &query_body(&document),
+        &[JSON, "Accept: application/graphql-response+json"],
+    );
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.body.len() < 1_000,
+        "{} bytes: {}",
+        answer.body.len(),
+        &answer.body[..300]
+    );
+    assert_eq!(code(&answer.json()["errors"][0]), "BAD_USER_INPUT");
+}
+
+#[test]
+fn hostile_documents_are_refused_and_the_server_stays_healthy() {
+    let app = spawn_app();
+    // Fragments spreading each other: 8 spreads × 10 levels.
+    let mut bomb = String::from("query { ...F0 }\n");
+    for level in 0..10 {
+        let spreads = vec![format!("...F{}", level + 1); 8].join(" ");
+        bomb.push_str(&format!(
+            "fragment F{level} on Query {{ __typename {spreads} }}\n"
+        ));
+    }
+    bomb.push_str("fragment F10 on Query { __typename }\n");
+    let nested = format!("{}{}", "{ a ".repeat(10_000), "}".repeat(10_000));
+    let list = format!(
+        "{{ articles(filter: {{id: {{in: {}\"x\"{}}}}}) {{ totalCount }} }}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let aliases = format!(
+        "{{ {} }}",
+        (0..2_000)
+            .map(|n| format!("a{n}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let tokens = format!(
+        "{{ articles(filter: {{id: {{in: [{}]}}}}) {{ totalCount }} }}",
+        vec!["\"x\""; 16_000].join(",")
+    );
+    let directives = format!("{{ __typename {} }}", "@include(if: true) ".repeat(11));
+    let introspection =
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    for (what, document) in [
+        ("fragment bomb", bomb.as_str()),
+        ("10,000 nested selection sets", nested.as_str()),
+        ("a 10,000-deep list", list.as_str()),
+        ("2,000 aliases", aliases.as_str()),
+        ("16,000 tokens", tokens.as_str()),
+        ("11 directives", directives.as_str()),
+        ("nested introspection", introspection),
+    ] {
+        let answer = post(
+            &app,
+            &query_body(document),
+            &[JSON, "Accept: application/graphql-response+json"],
+        );
+        assert_eq!(
+            answer.status,
+            400,
+            "{what}: {}",
+            &answer.body[..answer.body.len().min(300)]
+        );
+        let error = &answer.json()["errors"][0];
+        assert!(
+            ["QUERY_TOO_COMPLEX", "BAD_USER_INPUT"].contains(&code(error)),
+            "{what}: {error}"
+        );
+        assert!(answer.json()["data"].is_null(), "{what} ran");
+        healthy(&app);
+    }
+    // Variables nested 50,000 deep.
+    let deep = format!(
+        "{{\"query\": \"{{ __typename }}\", \"variables\": {{\"v\": {}1{}}}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let answer = post(&app, &deep, &[JSON]);
+    assert_eq!(answer.status, 400);
+    healthy(&app);
+}
+
+#[test]
+fn every_answer_carries_its_cost_and_expensive_queries_are_refused() {
+    let app = spawn_app();
+    let answer = post(
+        &app,
+        &query_body("{ articles(first: 10) { nodes { title tags { name } } } }"),
+        &[JSON],
+    );
+    let cost = &answer.json()["extensions"]["cost"];
+    assert_eq!(cost["requested"], 1 + 10 * (1 + 1 + 2), "{cost}");
+    assert_eq!(cost["maximum"], 5_000);
+    let expensive = "{ articles(first: 100) { nodes { people(first: 100) { nodes { name } } } } }";
+    let answer = post(&app, &query_body(expensive), &[JSON]);
+    let json = answer.json();
+    assert_eq!(code(&json["errors"][0]), "QUERY_TOO_COMPLEX");
+    assert!(json["extensions"]["cost"]["requested"].as_u64().unwrap() > 5_000);
+    // Page sizes given as variables count too.
+    let with_variables = json!({"query": "query($n: Int) { articles(first: $n) { nodes { people(first: $n) { nodes { name } } } } }", "variables": {"n": 90}});
+    let answer = post(&app, &with_variables.to_string(), &[JSON]);
+    assert_eq!(code(&answer.json()["errors"][0]), "QUERY_TOO_COMPLEX");
+    // GraphiQL's introspection query is admitted.
+    let introspection = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } \
+        types { ...FullType } directives { name description locations args { ...InputValue } } } } \
+        fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args { ...InputValue } \
+        type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } \
+        enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } } \
+        fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } \
+        fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name \
+        ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+    let answer = post(&app, &query_body(introspection), &[JSON]);
+    let json = answer.json();
+    assert!(
+        json.get("errors").is_none(),
+        "{}",
+        &answer.body[..answer.body.len().min(500)]
+    );
+    assert!(json["data"]["__schema"]["types"].as_array().unwrap().len() > 20);
+}
+
+#[test]
+fn at_most_a_hundred_errors_are_returned() {
+    let app = spawn_app();
+    let document = format!(
+        "{{ {} }}",
+        (0..150)
+            .map(|n| format!("unknown{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let answer = post(&app, &query_body(&document), &[JSON]);
+    assert_eq!(answer.json()["errors"].as_array().unwrap().len(), 100);
+}
+
+#[test]
+fn introspection_can_be_turned_off_with_suggestions() {
+    let app = spawn_app_configured(loaded(TestDb::new()), |config| {
+        config.no_introspection = true
+    });
+    for document in [
+        "{ __schema { types { name } } }",
+        "{ __type(name: \"Article\") { name } }",
+        "{ ...F } fragment F on Query { __schema { queryType { name } } }",
+    ] {
+        let answer = post(&app, &query_body(document), &[JSON]);
+        let json = answer.json();
+        assert_eq!(code(&json["errors"][0]), "BAD_USER_INPUT", "{json}");
+        assert!(json["data"].is_null());
+    }
+    let answer = post(&app, &query_body("{ artcles { totalCount } }"), &[JSON]);
+    assert!(!answer.body.contains("Did you mean"), "{}", answer.body);
+    healthy(&app);
+}
