@@ -45,6 +45,18 @@ pub struct Config {
     /// `SERVICE_UNAVAILABLE` (PostgreSQL cancels a statement after 10 s in any case).
     #[arg(long, env = "CONTENT_API_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout_seconds: u64,
+    /// `Cache-Control: public, max-age=N` on anonymous query answers, in seconds; 0 turns it
+    /// off. Authenticated requests and mutations are always `private, no-store`.
+    #[arg(long, env = "CONTENT_API_CACHE_MAX_AGE", default_value_t = 60)]
+    pub cache_max_age: u64,
+    /// An origin whose browser pages may call the API (`https://news.example`); repeat the
+    /// flag for more, or give a comma-separated list in the environment. None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "CONTENT_API_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
     /// Turn introspection off (and field suggestions in error messages with it).
     #[arg(long, env = "CONTENT_API_NO_INTROSPECTION")]
     pub no_introspection: bool,
@@ -73,6 +85,8 @@ impl Config {
             no_introspection: false,
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 10,
+            cache_max_age: 60,
+            cors_origins: Vec::new(),
             workers: Some(2),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),

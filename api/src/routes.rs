@@ -10,6 +10,7 @@ use async_graphql::{Response, ServerError};
 use entity::Role;
 use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
 
 use crate::graphql::context::request_data;
 use crate::graphql::error::client_error;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// How long one request may run.
     pub request_timeout: std::time::Duration,
+    /// `max-age` of anonymous query answers, in seconds (0: not cached).
+    pub cache_max_age: u64,
 }
 
 /// Registers every route.
@@ -115,6 +118,11 @@ async fn execute(
         Ok(role) => role,
         Err(error) => return refused(http, &error),
     };
+    let caching = if role.is_some() || is_mutation(&request) {
+        Caching::Private
+    } else {
+        Caching::Public(state.cache_max_age)
+    };
     let (context, loader) = request_data(state.db.clone(), role, state.max_filter_depth);
     let request = request.data(context).data(loader);
     let running = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
@@ -128,7 +136,7 @@ async fn execute(
         return answer;
     };
     match executed {
-        Ok(response) => respond(http, ensure_codes(response)),
+        Ok(response) => respond_cached(http, ensure_codes(response), Some(caching)),
         Err(_) => {
             tracing::error!("a resolver panicked");
             let mut error = ServerError::new("internal server error", None);
@@ -187,6 +195,25 @@ fn negotiate(http: &HttpRequest) -> Option<Answer> {
 /// `application/graphql-response+json` a request that did not run is a 400, with
 /// `application/json` every answer that ran is a 200.
 fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
+    respond_cached(http, response, None)
+}
+
+/// How an answer may be cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caching {
+    /// An anonymous query: `public, max-age=N` (none when N is 0), with an `ETag`.
+    Public(u64),
+    /// An authenticated request or a mutation: `private, no-store`.
+    Private,
+}
+
+/// As `respond`, with the cache headers of `caching`: an `ETag` on query answers (a GET
+/// whose `If-None-Match` names it is a 304 without a body) and `Cache-Control`.
+fn respond_cached(
+    http: &HttpRequest,
+    response: Response,
+    caching: Option<Caching>,
+) -> HttpResponse {
     let answer = negotiate(http).unwrap_or(Answer::Json);
     // A request that did not run (it did not parse or validate) has no data and only errors
     // without a path; a field error during execution keeps the answer a 200.
@@ -198,7 +225,50 @@ fn respond(http: &HttpRequest, response: Response) -> HttpResponse {
         Answer::GraphqlResponse => (StatusCode::OK, GRAPHQL_RESPONSE),
         Answer::Json => (StatusCode::OK, "application/json"),
     };
-    serialised(status, content_type, &response)
+    let Some(caching) = caching else {
+        return serialised(status, content_type, &response);
+    };
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "could not serialise a response");
+            return HttpResponse::InternalServerError().finish();
+        }
+    };
+    let mut builder = HttpResponse::build(status);
+    builder.content_type(content_type);
+    match caching {
+        Caching::Private => {
+            builder.insert_header((header::CACHE_CONTROL, "private, no-store"));
+        }
+        Caching::Public(max_age) => {
+            if max_age > 0 && status == StatusCode::OK && response.errors.is_empty() {
+                builder
+                    .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")));
+            } else {
+                builder.insert_header((header::CACHE_CONTROL, "no-cache"));
+            }
+            let digest = Sha256::digest(&body);
+            let tag = format!("\"{}\"", hex::encode(&digest[..16]));
+            let matches = http
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| {
+                    value.split(',').any(|candidate| {
+                        let candidate = candidate.trim();
+                        candidate == "*" || candidate.trim_start_matches("W/") == tag
+                    })
+                });
+            builder.insert_header((header::ETAG, tag));
+            builder.insert_header((header::VARY, "Accept, Authorization"));
+            if matches && http.method() == actix_web::http::Method::GET && status == StatusCode::OK
+            {
+                return builder.status(StatusCode::NOT_MODIFIED).finish();
+            }
+        }
+    }
+    builder.body(body)
 }
 
 fn serialised(status: StatusCode, content_type: &str, response: &Response) -> HttpResponse {

@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::{middleware, web, App, HttpServer};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
@@ -12,6 +12,28 @@ use crate::graphql::build_schema_with;
 use crate::routes::{configure, AppState};
 use crate::service::import::{import_sample_data, ImportError};
 use crate::service::token::Authenticator;
+
+/// Cross-origin requests from the allowed origins only; preflights answered for them.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::IF_NONE_MATCH,
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
 
 /// How long a client may take to send a request's headers.
 const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -23,6 +45,8 @@ pub enum StartupError {
     Database(#[from] DbErr),
     #[error("cannot import the sample data: {0}")]
     SampleData(#[from] ImportError),
+    #[error("{0}")]
+    Config(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -81,10 +105,27 @@ impl Application {
             require_auth: config.require_auth,
             authenticator: Authenticator::default(),
             request_timeout: config.request_timeout(),
+            cache_max_age: config.cache_max_age,
         });
+        if let Some(bad) = config.cors_origins.iter().find(|origin| {
+            !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.contains('*')
+                || origin.ends_with('/')
+                || actix_web::http::header::HeaderValue::from_str(origin).is_err()
+        }) {
+            return Err(StartupError::Config(format!(
+                "--cors-origin {bad:?} is not an origin like https://news.example (no path, no wildcard)"
+            )));
+        }
         let body_limit = config.max_body_bytes;
+        let origins = config.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::Compress::default())
+                .wrap(middleware::Condition::new(
+                    !origins.is_empty(),
+                    cors(&origins),
+                ))
                 .app_data(state.clone())
                 // Counted as the bytes arrive, chunked bodies too: over it is a 413.
                 .app_data(web::PayloadConfig::new(body_limit))

@@ -45,8 +45,12 @@ fn raw(app: &TestApp, head: &str, body: &[u8]) -> Raw {
     let _ = stream.write_all(body);
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or(answer.len());
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let body = answer.get(split + 4..).unwrap_or_default();
     let status = head
         .split(' ')
         .nth(1)
@@ -58,24 +62,28 @@ fn raw(app: &TestApp, head: &str, body: &[u8]) -> Raw {
     {
         unchunk(body)
     } else {
-        body.to_owned()
+        body.to_vec()
     };
     Raw {
         status,
-        headers: head.to_owned(),
-        body,
+        headers: head,
+        body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
 
-fn unchunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+fn unchunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|window| window == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end])
+            .ok()
+            .and_then(|size| usize::from_str_radix(size.trim(), 16).ok())
+            .unwrap_or(0);
+        let rest = &body[end + 2..];
         if size == 0 || rest.len() < size {
             break;
         }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
+        out.extend_from_slice(&rest[..size]);
+        body = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
     }
     out
 }
@@ -435,4 +443,144 @@ fn introspection_can_be_turned_off_with_suggestions() {
     let answer = post(&app, &query_body("{ artcles { totalCount } }"), &[JSON]);
     assert!(!answer.body.contains("Did you mean"), "{}", answer.body);
     healthy(&app);
+}
+
+#[test]
+fn anonymous_queries_are_cacheable_and_revalidated() {
+    let app = spawn_app();
+    let path =
+        "/graphql?query=%7B%20articles(first%3A%202)%20%7B%20nodes%20%7B%20title%20%7D%20%7D%20%7D";
+    let first = get(&app, path, &[]);
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("cache-control").as_deref(),
+        Some("public, max-age=60")
+    );
+    let tag = first.header("etag").expect("an ETag");
+    let again = get(&app, path, &[&format!("If-None-Match: {tag}")]);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let other = get(&app, path, &["If-None-Match: \"something-else\""]);
+    assert_eq!(other.status, 200);
+    // POST answers carry the same tag; authenticated ones and mutations are private.
+    let posted = post(
+        &app,
+        &query_body("{ articles(first: 2) { nodes { title } } }"),
+        &[JSON],
+    );
+    assert_eq!(posted.header("etag"), Some(tag));
+    let token = app
+        .db
+        .run(content_api::service::token::create(
+            &app.db.db,
+            "t",
+            entity::Role::Editor,
+        ))
+        .unwrap()
+        .1;
+    let authorization = format!("Authorization: Bearer {token}");
+    let private = post(&app, &query_body(SIMPLE), &[JSON, &authorization]);
+    assert_eq!(
+        private.header("cache-control").as_deref(),
+        Some("private, no-store")
+    );
+    assert!(private.header("etag").is_none());
+    let mutation = post(
+        &app,
+        &query_body("mutation { createTag(input: {name: \"x\"}) { id } }"),
+        &[JSON],
+    );
+    assert_eq!(
+        mutation.header("cache-control").as_deref(),
+        Some("private, no-store")
+    );
+    // Switched off.
+    let uncached = spawn_app_configured(loaded(TestDb::new()), |config| config.cache_max_age = 0);
+    let answer = get(&uncached, path, &[]);
+    assert_eq!(answer.header("cache-control").as_deref(), Some("no-cache"));
+}
+
+#[test]
+fn answers_are_compressed_when_the_client_asks() {
+    let app = spawn_app();
+    let body = query_body("{ articles(first: 50) { nodes { title body } } }");
+    for (encoding, expected) in [
+        ("gzip", Some("gzip")),
+        ("br", Some("br")),
+        ("identity", None),
+    ] {
+        let answer = post(
+            &app,
+            &body,
+            &[JSON, &format!("Accept-Encoding: {encoding}")],
+        );
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            answer.header("content-encoding").as_deref(),
+            expected,
+            "{encoding}"
+        );
+    }
+}
+
+#[test]
+fn cross_origin_requests_follow_the_allow_list() {
+    let app = spawn_app_configured(loaded(TestDb::new()), |config| {
+        config.cors_origins = vec!["https://news.example".to_owned()];
+    });
+    let preflight = |origin: &str| {
+        raw(
+            &app,
+            &format!(
+                "OPTIONS /graphql HTTP/1.1\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\n\
+                 Access-Control-Request-Headers: content-type, authorization"
+            ),
+            b"",
+        )
+    };
+    let allowed = preflight("https://news.example");
+    assert!(
+        allowed.status == 200 || allowed.status == 204,
+        "{}",
+        allowed.headers
+    );
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("https://news.example")
+    );
+    let methods = allowed
+        .header("access-control-allow-methods")
+        .unwrap_or_default();
+    assert!(methods.contains("POST"), "{methods}");
+    let headers = allowed
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
+    let refused = preflight("https://evil.example");
+    assert!(
+        refused.header("access-control-allow-origin").is_none(),
+        "{}",
+        refused.headers
+    );
+    let answer = post(
+        &app,
+        &query_body(SIMPLE),
+        &[JSON, "Origin: https://news.example"],
+    );
+    assert_eq!(
+        answer.header("access-control-allow-origin").as_deref(),
+        Some("https://news.example")
+    );
+    // None by default.
+    let closed = spawn_app();
+    let answer = post(
+        &closed,
+        &query_body(SIMPLE),
+        &[JSON, "Origin: https://news.example"],
+    );
+    assert!(answer.header("access-control-allow-origin").is_none());
 }
