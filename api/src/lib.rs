@@ -1,6 +1,7 @@
 //! The content API: a GraphQL server over articles, people, meetings, quotes and sources.
 //! `main.rs` only parses the command line; everything else lives here so tests can drive it.
 
+pub mod apq;
 pub mod cli;
 pub mod config;
 pub mod db;

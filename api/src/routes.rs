@@ -12,6 +12,7 @@ use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
+use crate::apq::{Persisted, PersistedQueries};
 use crate::graphql::context::request_data;
 use crate::graphql::error::client_error;
 use crate::graphql::error::ensure_codes;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// `max-age` of anonymous query answers, in seconds (0: not cached).
     pub cache_max_age: u64,
+    /// Queries registered by hash (Automatic Persisted Queries).
+    pub persisted: PersistedQueries,
 }
 
 /// Registers every route.
@@ -333,9 +336,13 @@ async fn graphql_post(
             "the body must be application/json",
         );
     }
-    match graphql_request(&body) {
+    let request = match graphql_request(&body) {
+        Ok(request) => request,
+        Err(message) => return malformed(&http, message),
+    };
+    match persisted(&state, &http, request) {
         Ok(request) => execute(&state, &http, request).await,
-        Err(message) => malformed(&http, message),
+        Err(answer) => answer,
     }
 }
 
@@ -350,11 +357,13 @@ fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
             "the body must be one JSON object (batched requests are not accepted)".to_owned(),
         );
     };
-    if !fields
-        .get("query")
-        .is_some_and(serde_json::Value::is_string)
-    {
-        return Err("the body has no `query` string".to_owned());
+    let persisted = fields
+        .get("extensions")
+        .is_some_and(|extensions| extensions.get("persistedQuery").is_some());
+    match fields.get("query") {
+        Some(serde_json::Value::String(_)) => {}
+        None | Some(serde_json::Value::Null) if persisted => {}
+        _ => return Err("the body has no `query` string".to_owned()),
     }
     if fields
         .get("variables")
@@ -384,6 +393,10 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         Ok(request) => request,
         Err(message) => return malformed(&http, message),
     };
+    let request = match persisted(&state, &http, request) {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, POST"))
@@ -393,6 +406,38 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
     execute(&state, &http, request).await
 }
 
+/// Resolves Automatic Persisted Queries: a request with `extensions.persistedQuery` runs the
+/// query registered under its hash, or registers the query it brings. An unknown hash is
+/// answered with `PERSISTED_QUERY_NOT_FOUND` (a 200, as Apollo clients expect), so that the
+/// client sends the query.
+fn persisted(
+    state: &AppState,
+    http: &HttpRequest,
+    mut request: async_graphql::Request,
+) -> Result<async_graphql::Request, HttpResponse> {
+    let Some(extension) = request.extensions.remove("persistedQuery") else {
+        return Ok(request);
+    };
+    let extension = extension.into_json().unwrap_or_default();
+    match state.persisted.resolve(&extension, &request.query) {
+        Persisted::Query(query) => {
+            request.query = query;
+            Ok(request)
+        }
+        Persisted::NotFound => {
+            let mut error = ServerError::new("PersistedQueryNotFound", None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "PERSISTED_QUERY_NOT_FOUND");
+            let mut answer = respond(http, Response::from_errors(vec![error]));
+            *answer.status_mut() = StatusCode::OK;
+            Err(answer)
+        }
+        Persisted::Invalid(message) => Err(malformed(http, message)),
+    }
+}
+
 /// A GET query string as a GraphQL request: `query`, and optional `operationName`,
 /// `variables` and `extensions` (the last two JSON-encoded).
 fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
@@ -400,10 +445,12 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
         web::Query::<std::collections::HashMap<String, String>>::from_query(query_string)
             .map_err(|error| format!("the query string cannot be read: {error}"))?
             .into_inner();
-    let query = parameters
-        .get("query")
-        .ok_or_else(|| "the query string has no `query`".to_owned())?;
-    let mut request = async_graphql::Request::new(query.as_str());
+    let query = match parameters.get("query") {
+        Some(query) => query.as_str(),
+        None if parameters.contains_key("extensions") => "",
+        None => return Err("the query string has no `query`".to_owned()),
+    };
+    let mut request = async_graphql::Request::new(query);
     request.operation_name = parameters.get("operationName").cloned();
     if let Some(variables) = parameters.get("variables") {
         let variables: serde_json::Value = serde_json::from_str(variables)

@@ -35,6 +35,9 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// How many queries Automatic Persisted Queries remembers (the least recently used go).
+const PERSISTED_QUERIES: usize = 1_000;
+
 /// How long a client may take to send a request's headers.
 const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -106,6 +109,7 @@ impl Application {
             authenticator: Authenticator::default(),
             request_timeout: config.request_timeout(),
             cache_max_age: config.cache_max_age,
+            persisted: crate::apq::PersistedQueries::new(PERSISTED_QUERIES),
         });
         if let Some(bad) = config.cors_origins.iter().find(|origin| {
             !(origin.starts_with("http://") || origin.starts_with("https://"))

@@ -584,3 +584,79 @@ fn cross_origin_requests_follow_the_allow_list() {
     );
     assert!(answer.header("access-control-allow-origin").is_none());
 }
+
+#[test]
+fn persisted_queries_round_trip_over_post_and_get() {
+    use sha2::Digest;
+    let app = spawn_app();
+    let query = "{ articles(first: 2) { nodes { slug } } }";
+    let hash = hex::encode(sha2::Sha256::digest(query.as_bytes()));
+    let extensions = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    // Unknown: the client is asked for the query.
+    let unknown = post(
+        &app,
+        &json!({"extensions": extensions}).to_string(),
+        &[JSON],
+    );
+    assert_eq!(unknown.status, 200);
+    assert_eq!(
+        code(&unknown.json()["errors"][0]),
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    assert_eq!(
+        unknown.json()["errors"][0]["message"],
+        "PersistedQueryNotFound"
+    );
+    // Registered with the query, then found by hash alone, over GET too.
+    let registered = post(
+        &app,
+        &json!({"query": query, "extensions": extensions}).to_string(),
+        &[JSON],
+    );
+    let expected = registered.json()["data"].clone();
+    assert_eq!(expected["articles"]["nodes"].as_array().unwrap().len(), 2);
+    let by_hash = post(
+        &app,
+        &json!({"extensions": extensions}).to_string(),
+        &[JSON],
+    );
+    assert_eq!(by_hash.json()["data"], expected);
+    let encoded: String = extensions
+        .to_string()
+        .bytes()
+        .map(|byte| format!("%{byte:02X}"))
+        .collect();
+    let over_get = get(&app, &format!("/graphql?extensions={encoded}"), &[]);
+    assert_eq!(over_get.status, 200, "{}", over_get.body);
+    assert_eq!(over_get.json()["data"], expected);
+    assert!(over_get
+        .header("cache-control")
+        .unwrap()
+        .starts_with("public"));
+    // A query that does not have the hash is refused.
+    let wrong = post(
+        &app,
+        &json!({"query": "{ __typename }", "extensions": extensions}).to_string(),
+        &[JSON],
+    );
+    assert_eq!(wrong.status, 400);
+    // A persisted mutation still may not run over GET.
+    let mutation = "mutation { deleteTag(id: \"VGFnOjE\") }";
+    let mutation_hash = hex::encode(sha2::Sha256::digest(mutation.as_bytes()));
+    let mutation_extensions =
+        json!({"persistedQuery": {"version": 1, "sha256Hash": mutation_hash}});
+    post(
+        &app,
+        &json!({"query": mutation, "extensions": mutation_extensions}).to_string(),
+        &[JSON],
+    );
+    let encoded: String = mutation_extensions
+        .to_string()
+        .bytes()
+        .map(|byte| format!("%{byte:02X}"))
+        .collect();
+    assert_eq!(
+        get(&app, &format!("/graphql?extensions={encoded}"), &[]).status,
+        405
+    );
+}
