@@ -342,7 +342,7 @@ async fn graphql_post(
     };
     match persisted(&state, &http, request) {
         Ok(request) => execute(&state, &http, request).await,
-        Err(answer) => answer,
+        Err(answer) => *answer,
     }
 }
 
@@ -395,7 +395,7 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
     };
     let request = match persisted(&state, &http, request) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
@@ -414,7 +414,7 @@ fn persisted(
     state: &AppState,
     http: &HttpRequest,
     mut request: async_graphql::Request,
-) -> Result<async_graphql::Request, HttpResponse> {
+) -> Result<async_graphql::Request, Box<HttpResponse>> {
     let Some(extension) = request.extensions.remove("persistedQuery") else {
         return Ok(request);
     };
@@ -432,9 +432,9 @@ fn persisted(
                 .set("code", "PERSISTED_QUERY_NOT_FOUND");
             let mut answer = respond(http, Response::from_errors(vec![error]));
             *answer.status_mut() = StatusCode::OK;
-            Err(answer)
+            Err(Box::new(answer))
         }
-        Persisted::Invalid(message) => Err(malformed(http, message)),
+        Persisted::Invalid(message) => Err(Box::new(malformed(http, message))),
     }
 }
 
