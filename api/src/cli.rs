@@ -15,6 +15,16 @@ use crate::startup::Application;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How logs are written to standard error: `human` lines or `json`, one object per line.
+    #[arg(long, global = true, env = "CONTENT_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 /// What to do.
@@ -111,7 +121,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(config) => {
             let application = Application::build(&config).await?;
             tracing::info!(address = %config.bind, port = application.port(), "serving; GraphiQL at /graphiql");
-            application.run_until_stopped().await?;
+            let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
+            application.run_until_signalled(grace).await?;
         }
         Command::Migrate { action, database } => {
             let db = crate::db::connect(&database.database_url).await?;

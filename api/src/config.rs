@@ -57,6 +57,12 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// On SIGTERM or Ctrl-C, how many seconds requests in flight get to finish.
+    #[arg(long, env = "CONTENT_API_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
+    /// Requests slower than this many milliseconds are logged with their query.
+    #[arg(long, env = "CONTENT_API_SLOW_REQUEST_MS", default_value_t = 1_000)]
+    pub slow_request_ms: u64,
     /// Turn introspection off (and field suggestions in error messages with it).
     #[arg(long, env = "CONTENT_API_NO_INTROSPECTION")]
     pub no_introspection: bool,
@@ -87,6 +93,8 @@ impl Config {
             request_timeout_seconds: 10,
             cache_max_age: 60,
             cors_origins: Vec::new(),
+            slow_request_ms: 1_000,
+            shutdown_grace_seconds: 5,
             workers: Some(2),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),

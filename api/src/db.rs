@@ -50,6 +50,12 @@ pub async fn connect_with(
     } else {
         options.max_connections(16);
     }
+    if statement_timeout.is_some() {
+        // Serving: when the database is gone, requests fail fast rather than queue.
+        options
+            .connect_timeout(Duration::from_secs(2))
+            .acquire_timeout(Duration::from_secs(2));
+    }
     let db = Database::connect(options).await?;
     // sqlx turns foreign keys on for every SQLite connection and sets a 5 s busy timeout;
     // WAL is a property of the file, so setting it once is enough.

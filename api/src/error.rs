@@ -70,10 +70,32 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
-        match error {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => AppError::Unavailable(error),
-            other => AppError::Internal(other.to_string()),
+        if database_unreachable(&error) {
+            AppError::Unavailable(error)
+        } else {
+            AppError::Internal(error.to_string())
         }
+    }
+}
+
+/// Whether an error says the database cannot be reached (rather than that a statement
+/// failed): no connection to be had, or the connection broke under the statement.
+fn database_unreachable(error: &DbErr) -> bool {
+    let runtime = match error {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Query(runtime) | DbErr::Exec(runtime) => runtime,
+        _ => return false,
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(cause) => matches!(
+            cause.as_ref(),
+            sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+        ),
+        _ => false,
     }
 }
 

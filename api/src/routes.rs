@@ -17,8 +17,15 @@ use crate::graphql::context::request_data;
 use crate::graphql::error::client_error;
 use crate::graphql::error::ensure_codes;
 use crate::graphql::AppSchema;
+use crate::metrics::{self, Metrics, Outcome};
 use crate::service::token::Authenticator;
 use crate::AppError;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What every handler shares.
 pub struct AppState {
@@ -36,6 +43,12 @@ pub struct AppState {
     pub cache_max_age: u64,
     /// Queries registered by hash (Automatic Persisted Queries).
     pub persisted: PersistedQueries,
+    /// What `/metrics` reports.
+    pub metrics: Metrics,
+    /// Requests slower than this are logged with their query.
+    pub slow_request: std::time::Duration,
+    /// Set once the server is stopping: `/ready` then answers 503.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Registers every route.
@@ -47,7 +60,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
         .route("/", web::get().to(root))
         .route("/health", web::get().to(health))
-        .route("/ready", web::get().to(ready));
+        .route("/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics_text));
 }
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -117,11 +131,73 @@ async fn execute(
     http: &HttpRequest,
     request: async_graphql::Request,
 ) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let (operation, mutation) = operation_of(&request);
+    let query = request.query.clone();
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut answer = metrics::counting(counter.clone(), run(state, http, request, mutation)).await;
+    let took = started.elapsed();
+    let outcome = Outcome {
+        operation,
+        codes: answer
+            .extensions()
+            .get::<ErrorCodes>()
+            .map(|codes| codes.0.clone())
+            .unwrap_or_default(),
+        statements: counter.load(Ordering::Relaxed),
+    };
+    state.metrics.record(&outcome, took);
+    if took >= state.slow_request {
+        // The document only: variables and tokens never go to the log.
+        tracing::warn!(
+            request_id = %request_id(http),
+            operation = %outcome.operation,
+            duration_ms = took.as_millis() as u64,
+            statements = outcome.statements,
+            query = %query,
+            "slow request"
+        );
+    }
+    answer.extensions_mut().insert(outcome);
+    answer
+}
+
+/// The codes of a response's errors, handed from `run` to `execute`.
+struct ErrorCodes(Vec<String>);
+
+/// The codes of the errors of a response, in order.
+fn codes_of(response: &Response) -> Vec<String> {
+    response
+        .errors
+        .iter()
+        .filter_map(|error| {
+            let code = error.extensions.as_ref()?.get("code")?;
+            match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Authenticates, runs the request within its time, and writes the answer.
+async fn run(
+    state: &AppState,
+    http: &HttpRequest,
+    request: async_graphql::Request,
+    mutation: bool,
+) -> HttpResponse {
     let role = match caller(state, http).await {
         Ok(role) => role,
-        Err(error) => return refused(http, &error),
+        Err(error) => {
+            let mut answer = refused(http, &error);
+            answer
+                .extensions_mut()
+                .insert(ErrorCodes(vec![error.code().to_owned()]));
+            return answer;
+        }
     };
-    let caching = if role.is_some() || is_mutation(&request) {
+    let caching = if role.is_some() || mutation {
         Caching::Private
     } else {
         Caching::Public(state.cache_max_age)
@@ -136,10 +212,19 @@ async fn execute(
         let error = AppError::Timeout(state.request_timeout.as_secs());
         let mut answer = respond(http, Response::from_errors(vec![coded_error(&error)]));
         *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        answer
+            .extensions_mut()
+            .insert(ErrorCodes(vec![error.code().to_owned()]));
         return answer;
     };
     match executed {
-        Ok(response) => respond_cached(http, ensure_codes(response), Some(caching)),
+        Ok(response) => {
+            let response = ensure_codes(response);
+            let codes = codes_of(&response);
+            let mut answer = respond_cached(http, response, Some(caching));
+            answer.extensions_mut().insert(ErrorCodes(codes));
+            answer
+        }
         Err(_) => {
             tracing::error!("a resolver panicked");
             let mut error = ServerError::new("internal server error", None);
@@ -150,9 +235,24 @@ async fn execute(
             let mut answer = respond(http, Response::from_errors(vec![error]));
             *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             answer
+                .extensions_mut()
+                .insert(ErrorCodes(vec!["INTERNAL_SERVER_ERROR".to_owned()]));
+            answer
         }
     }
 }
+
+/// The request's id, as the request-id middleware set it.
+pub fn request_id(http: &HttpRequest) -> String {
+    http.extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default()
+}
+
+/// A request's id: the client's `X-Request-Id` when it is short and plain, else a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 /// The media types an answer can have, as the client's `Accept` header allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,7 +497,7 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         Ok(request) => request,
         Err(answer) => return *answer,
     };
-    if is_mutation(&request) {
+    if operation_of(&request).1 {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, POST"))
             .content_type(ContentType::plaintext())
@@ -467,22 +567,35 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
     Ok(request)
 }
 
-/// Whether the operation a request selects is a mutation (or a subscription): what GET may
-/// not run. A document that does not parse is left to the executor to refuse.
-fn is_mutation(request: &async_graphql::Request) -> bool {
+/// The name of the operation a request selects (`anonymous` without one, `invalid` for a
+/// document that does not parse) and whether it is a mutation or a subscription, which GET
+/// may not run.
+fn operation_of(request: &async_graphql::Request) -> (String, bool) {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
+        return ("invalid".to_owned(), false);
     };
     let selected = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Single(operation), _) => {
+            Some((request.operation_name.clone(), operation))
+        }
         (DocumentOperations::Multiple(operations), Some(name)) => operations
             .iter()
             .find(|(candidate, _)| candidate.as_str() == name)
-            .map(|(_, operation)| operation),
+            .map(|(name, operation)| (Some(name.to_string()), operation)),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .iter()
+            .next()
+            .map(|(name, operation)| (Some(name.to_string()), operation)),
         (DocumentOperations::Multiple(_), None) => None,
     };
-    selected.is_some_and(|operation| operation.node.ty != OperationType::Query)
+    match selected {
+        Some((name, operation)) => (
+            name.unwrap_or_else(|| "anonymous".to_owned()),
+            operation.node.ty != OperationType::Query,
+        ),
+        None => ("anonymous".to_owned(), false),
+    }
 }
 
 /// The GraphiQL page and the files it loads, all inside the binary.
@@ -545,8 +658,45 @@ async fn health() -> HttpResponse {
         .body("ok")
 }
 
-/// `GET /ready`: 200 when the database answers, 503 when it does not.
+/// `GET /metrics`: the Prometheus text.
+async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
+    let pool = pool_use(&state.db);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(pool))
+}
+
+/// The pool's connections: open, idle of them, and the most allowed.
+fn pool_use(db: &DatabaseConnection) -> Option<(u32, usize, u32)> {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            Some((
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ))
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            Some((
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `GET /ready`: 200 when the database answers, 503 when it does not or while the server
+/// is stopping.
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable()
+            .content_type(ContentType::plaintext())
+            .body("draining");
+    }
     match state.db.ping().await {
         Ok(()) => HttpResponse::Ok()
             .content_type(ContentType::plaintext())
@@ -558,4 +708,73 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 .body("database unavailable")
         }
     }
+}
+
+/// Gives every request an id (the client's `X-Request-Id` when it is plain and at most 64
+/// characters, else a new one), returns it in `X-Request-Id`, and logs one line per request:
+/// method, path (never the query string, which can hold variables), status, duration, and
+/// for GraphQL the operation, its error codes and its statement count.
+pub async fn request_log(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(new_request_id);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let (method, path) = (request.method().to_string(), request.path().to_owned());
+    let started = std::time::Instant::now();
+    let mut response = next.call(request).await?;
+    let took = started.elapsed();
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    let status = response.status().as_u16();
+    let outcome = response.response().extensions().get::<Outcome>().cloned();
+    match outcome {
+        Some(outcome) => tracing::info!(
+            request_id = %id,
+            method = %method,
+            path = %path,
+            status,
+            duration_ms = took.as_secs_f64() * 1000.0,
+            operation = %outcome.operation,
+            codes = %outcome.codes.join(","),
+            statements = outcome.statements,
+            "request"
+        ),
+        None => tracing::info!(
+            request_id = %id,
+            method = %method,
+            path = %path,
+            status,
+            duration_ms = took.as_secs_f64() * 1000.0,
+            "request"
+        ),
+    }
+    Ok(response)
+}
+
+/// A new request id: 16 random bytes in hex.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        return format!("{nanos:032x}");
+    }
+    hex::encode(bytes)
 }

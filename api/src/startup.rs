@@ -3,6 +3,9 @@
 
 use std::net::TcpListener;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -35,6 +38,29 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// Waits for SIGTERM or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        match terminate {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// How many queries Automatic Persisted Queries remembers (the least recently used go).
 const PERSISTED_QUERIES: usize = 1_000;
 
@@ -62,6 +88,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    db: sea_orm::DatabaseConnection,
+    draining: Arc<AtomicBool>,
 }
 
 impl Application {
@@ -70,12 +98,14 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Application, StartupError> {
         let url = &config.database.database_url;
         let db = crate::db::connect_and_migrate(url).await?;
-        let db = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let mut db = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
             db.close().await?;
             crate::db::connect_with(url, Some(crate::db::STATEMENT_TIMEOUT)).await?
         } else {
             db
         };
+        // Statements count against the request that ran them (`/metrics`).
+        db.set_metric_callback(|_| crate::metrics::count_statement());
         Application::build_with_database(config, db).await
     }
 
@@ -101,7 +131,10 @@ impl Application {
             .local_addr()
             .map(|address| address.port())
             .unwrap_or(0);
+        let draining = Arc::new(AtomicBool::new(false));
+        let served_db = db.clone();
         let state = web::Data::new(AppState {
+            draining: draining.clone(),
             schema: build_schema_with(config.limits()),
             db,
             max_filter_depth: config.max_filter_depth,
@@ -110,6 +143,8 @@ impl Application {
             request_timeout: config.request_timeout(),
             cache_max_age: config.cache_max_age,
             persisted: crate::apq::PersistedQueries::new(PERSISTED_QUERIES),
+            metrics: crate::metrics::Metrics::default(),
+            slow_request: std::time::Duration::from_millis(config.slow_request_ms),
         });
         if let Some(bad) = config.cors_origins.iter().find(|origin| {
             !(origin.starts_with("http://") || origin.starts_with("https://"))
@@ -126,6 +161,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::Compress::default())
+                .wrap(actix_web::middleware::from_fn(crate::routes::request_log))
                 .wrap(middleware::Condition::new(
                     !origins.is_empty(),
                     cors(&origins),
@@ -135,7 +171,10 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(configure)
         })
-        .client_request_timeout(HEADER_TIMEOUT);
+        .client_request_timeout(HEADER_TIMEOUT)
+        .shutdown_timeout(config.shutdown_grace_seconds)
+        // Signals are handled by `run_until_signalled`, which marks the server as draining.
+        .disable_signals();
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
@@ -146,7 +185,12 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            db: served_db,
+            draining,
+        })
     }
 
     /// The port the server listens on.
@@ -159,8 +203,31 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the process is stopped (Ctrl-C or SIGTERM stop it gracefully).
+    /// Serves until the server is stopped through its handle.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains: stops accepting connections, lets the
+    /// requests in flight finish (up to `grace`; `/ready` answers 503 meanwhile), closes the
+    /// database pool and returns.
+    pub async fn run_until_signalled(self, grace: std::time::Duration) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        tokio::spawn(async move {
+            stop_signal().await;
+            tracing::info!(
+                grace_seconds = grace.as_secs(),
+                "stopping: finishing requests in flight"
+            );
+            draining.store(true, Ordering::SeqCst);
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        if let Err(error) = self.db.close().await {
+            tracing::warn!(%error, "closing the database pool");
+        }
+        tracing::info!("stopped");
+        served
     }
 }

@@ -27,12 +27,17 @@ pub struct RequestContext {
 const BATCH_YIELDS: usize = 16;
 
 /// Starts a batch after letting the rest of the request register its keys.
+/// The batch's statements count for the request that spawned it.
 fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
+    let counter = crate::metrics::current_counter();
     tokio::spawn(async move {
         for _ in 0..BATCH_YIELDS {
             tokio::task::yield_now().await;
         }
-        batch.await;
+        match counter {
+            Some(counter) => crate::metrics::counting(counter, batch).await,
+            None => batch.await,
+        }
     });
 }
 

@@ -73,6 +73,8 @@ impl TestDb {
             let log = std::env::var_os("TEST_LOG_SQL").is_some();
             db.set_metric_callback(move |info| {
                 counter.fetch_add(1, Ordering::SeqCst);
+                // What the server's own callback does (this one replaces it).
+                content_api::metrics::count_statement();
                 if log {
                     eprintln!("SQL {:?}: {}", info.elapsed, info.statement.sql);
                 }

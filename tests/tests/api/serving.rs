@@ -236,6 +236,8 @@ fn get_runs_queries_only() {
     let answer = get(&app, mutation, &[]);
     assert_eq!(answer.status, 405);
     assert_eq!(answer.header("allow").as_deref(), Some("GET, POST"));
+    let named = "/graphql?query=mutation%20M%20%7B%20deleteTag(id%3A%20%22VGFnOjE%22)%20%7D";
+    assert_eq!(get(&app, named, &[]).status, 405);
     // The operation chosen by operationName decides.
     let two = "query%20Q%20%7B%20__typename%20%7D%20mutation%20M%20%7B%20deleteTag(id%3A%20%22VGFnOjE%22)%20%7D";
     assert_eq!(
@@ -658,5 +660,118 @@ fn persisted_queries_round_trip_over_post_and_get() {
     assert_eq!(
         get(&app, &format!("/graphql?extensions={encoded}"), &[]).status,
         405
+    );
+}
+
+/// The value of a metric line `name{labels} value` in a Prometheus text, if present.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok())?
+        })
+}
+
+#[test]
+fn metrics_count_requests_errors_latency_and_statements() {
+    let app = spawn_app();
+    let named = json!({"query": "query FrontPage { articles(first: 3) { nodes { title tags { name } } } }"}).to_string();
+    for _ in 0..3 {
+        assert_eq!(post(&app, &named, &[JSON]).status, 200);
+    }
+    post(
+        &app,
+        &json!({"query": "query Broken { articles(first: 1000) { totalCount } }"}).to_string(),
+        &[JSON],
+    );
+    post(&app, &query_body("{ nope }"), &[JSON]);
+    let answer = get(&app, "/metrics", &[]);
+    assert_eq!(answer.status, 200);
+    assert!(answer
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = answer.body;
+    // Every line is a comment or `series value` with a number.
+    for line in text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+    {
+        let (_, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line}"));
+        assert!(value.parse::<f64>().is_ok(), "bad value in {line}");
+    }
+    assert_eq!(
+        metric(
+            &text,
+            "content_api_requests_total{operation=\"FrontPage\",code=\"OK\"}"
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "content_api_requests_total{operation=\"Broken\",code=\"BAD_USER_INPUT\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "content_api_errors_total{operation=\"anonymous\",code=\"BAD_USER_INPUT\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "content_api_request_duration_seconds_count"),
+        Some(5.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "content_api_request_duration_seconds_bucket{le=\"+Inf\"}"
+        ),
+        Some(5.0)
+    );
+    // Three front pages of three statements at least (page, tags, ...).
+    assert!(
+        metric(&text, "content_api_statements_per_request_sum").unwrap() >= 6.0,
+        "{text}"
+    );
+    assert!(metric(&text, "content_api_db_pool_connections{state=\"max\"}").unwrap() >= 1.0);
+}
+
+#[test]
+fn every_answer_carries_a_request_id() {
+    let app = spawn_app();
+    let given = post(
+        &app,
+        &query_body(SIMPLE),
+        &[JSON, "X-Request-Id: trace-42.a_b"],
+    );
+    assert_eq!(
+        given.header("x-request-id").as_deref(),
+        Some("trace-42.a_b")
+    );
+    let made = post(&app, &query_body(SIMPLE), &[JSON]);
+    let id = made.header("x-request-id").unwrap();
+    assert_eq!(id.len(), 32);
+    let other = post(&app, &query_body(SIMPLE), &[JSON])
+        .header("x-request-id")
+        .unwrap();
+    assert_ne!(id, other);
+    // An id that could forge log lines is replaced.
+    let forged = post(&app, &query_body(SIMPLE), &[JSON, "X-Request-Id: a b\"c"]);
+    assert_ne!(forged.header("x-request-id").as_deref(), Some("a b\"c"));
+    assert_eq!(
+        get(&app, "/health", &[])
+            .header("x-request-id")
+            .map(|id| id.len()),
+        Some(32)
     );
 }
