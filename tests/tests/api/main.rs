@@ -15,6 +15,7 @@ mod cli;
 mod http;
 mod migrations;
 mod mutations;
+mod outage;
 mod pagination;
 mod properties;
 mod relations;

@@ -1,0 +1,164 @@
+//! The database going away and coming back (PostgreSQL, through a TCP proxy the test cuts
+//! and restores): `/ready` says 503 and requests fail with SERVICE_UNAVAILABLE meanwhile, and
+//! the server serves again without a restart. On SQLite (a file in the process) there is no
+//! database to lose, and the test has nothing to do.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use content_api::config::Config;
+use content_api::startup::Application;
+
+use crate::helpers::{code, loaded, TestDb};
+
+/// A TCP proxy to PostgreSQL that can be cut (every connection closed, new ones dropped)
+/// and restored.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (accepting, streams) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                if !accepting.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                streams
+                    .lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                pump(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pump(server, client);
+            }
+        });
+        Proxy { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => {
+                    if to.write_all(&buffer[..read]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+#[test]
+fn the_server_rides_out_a_database_outage() {
+    let db = loaded(TestDb::new());
+    if !db.url.starts_with("postgres") {
+        return;
+    }
+    // postgres://user@host:port/name → the same through the proxy.
+    let (prefix, rest) = db.url.split_once('@').unwrap();
+    let (host, name) = rest.split_once('/').unwrap();
+    let proxy = Proxy::start(host.to_owned());
+    let proxied = format!("{prefix}@127.0.0.1:{}/{name}", proxy.port);
+    let pool = db
+        .run(content_api::db::connect_with(
+            &proxied,
+            Some(content_api::db::STATEMENT_TIMEOUT),
+        ))
+        .unwrap();
+    let application = db
+        .run(Application::build_with_database(
+            &Config::for_tests(&proxied),
+            pool,
+        ))
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let handle = application.handle();
+    db.runtime.spawn(application.run_until_stopped());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let status = |path: &str| {
+        agent
+            .get(format!("{address}{path}"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let query = |agent: &ureq::Agent| -> serde_json::Value {
+        let mut answer = agent
+            .post(format!("{address}/graphql"))
+            .header("content-type", "application/json")
+            .send(r#"{"query":"{ articles(first: 1) { totalCount } }"}"#)
+            .unwrap();
+        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    assert_eq!(status("/ready"), 200);
+    assert!(
+        query(&agent)["data"]["articles"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+
+    proxy.cut();
+    assert_eq!(status("/ready"), 503);
+    assert_eq!(status("/health"), 200);
+    for _ in 0..3 {
+        let answer = query(&agent);
+        assert_eq!(
+            code(&answer["errors"][0]),
+            "SERVICE_UNAVAILABLE",
+            "{answer}"
+        );
+    }
+
+    proxy.restore();
+    let mut ready = false;
+    for _ in 0..100 {
+        if status("/ready") == 200 {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(ready, "not ready again after the database came back");
+    assert!(
+        query(&agent)["data"]["articles"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    db.run(handle.stop(false));
+}
