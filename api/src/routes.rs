@@ -320,9 +320,7 @@ fn respond_cached(
     let answer = negotiate(http).unwrap_or(Answer::Json);
     // A request that did not run (it did not parse or validate) has no data and only errors
     // without a path; a field error during execution keeps the answer a 200.
-    let did_not_run = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|error| error.path.is_empty());
+    let did_not_run = did_not_run(&response);
     let (status, content_type) = match answer {
         Answer::GraphqlResponse if did_not_run => (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE),
         Answer::GraphqlResponse => (StatusCode::OK, GRAPHQL_RESPONSE),
@@ -331,7 +329,7 @@ fn respond_cached(
     let Some(caching) = caching else {
         return serialised(status, content_type, &response);
     };
-    let body = match serde_json::to_vec(&response) {
+    let body = match body_of(&response) {
         Ok(body) => body,
         Err(error) => {
             tracing::error!(%error, "could not serialise a response");
@@ -375,7 +373,7 @@ fn respond_cached(
 }
 
 fn serialised(status: StatusCode, content_type: &str, response: &Response) -> HttpResponse {
-    match serde_json::to_vec(response) {
+    match body_of(response) {
         Ok(body) => HttpResponse::build(status)
             .content_type(content_type)
             .body(body),
@@ -384,6 +382,26 @@ fn serialised(status: StatusCode, content_type: &str, response: &Response) -> Ht
             HttpResponse::InternalServerError().finish()
         }
     }
+}
+
+/// Whether a response is of a request that did not run (it did not parse or validate, or
+/// was refused before): no data, and only errors without a path.
+fn did_not_run(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
+/// The JSON of a response; one of a request that did not run has no `data` entry at all
+/// (as the GraphQL over HTTP spec asks), rather than `"data": null`.
+fn body_of(response: &Response) -> serde_json::Result<Vec<u8>> {
+    let mut value = serde_json::to_value(response)?;
+    if did_not_run(response) {
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("data");
+        }
+    }
+    serde_json::to_vec(&value)
 }
 
 /// A request that is not a GraphQL request at all (bad JSON, a bad query string): 400 in
