@@ -122,7 +122,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let application = Application::build(&config).await?;
             tracing::info!(address = %config.bind, port = application.port(), "serving; GraphiQL at /graphiql");
             let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
-            application.run_until_signalled(grace).await?;
+            let delay = std::time::Duration::from_secs(config.drain_delay_seconds);
+            application.run_until_signalled(delay, grace).await?;
         }
         Command::Migrate { action, database } => {
             let db = crate::db::connect(&database.database_url).await?;

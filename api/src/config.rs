@@ -57,6 +57,10 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// On SIGTERM or Ctrl-C, how many seconds to keep serving with `/ready` at 503 before
+    /// no longer accepting connections (time for a load balancer to notice).
+    #[arg(long, env = "CONTENT_API_DRAIN_DELAY", default_value_t = 0)]
+    pub drain_delay_seconds: u64,
     /// On SIGTERM or Ctrl-C, how many seconds requests in flight get to finish.
     #[arg(long, env = "CONTENT_API_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
@@ -95,6 +99,7 @@ impl Config {
             cors_origins: Vec::new(),
             slow_request_ms: 1_000,
             shutdown_grace_seconds: 5,
+            drain_delay_seconds: 0,
             workers: Some(2),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),

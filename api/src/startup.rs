@@ -211,16 +211,30 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then drains: stops accepting connections, lets the
     /// requests in flight finish (up to `grace`; `/ready` answers 503 meanwhile), closes the
     /// database pool and returns.
-    pub async fn run_until_signalled(self, grace: std::time::Duration) -> std::io::Result<()> {
+    ///
+    /// With a `delay`, the server first keeps serving for that long with `/ready` at 503, so
+    /// that a load balancer stops sending it requests before it stops accepting them.
+    pub async fn run_until_signalled(
+        self,
+        delay: std::time::Duration,
+        grace: std::time::Duration,
+    ) -> std::io::Result<()> {
         let handle = self.server.handle();
         let draining = self.draining.clone();
         tokio::spawn(async move {
             stop_signal().await;
+            draining.store(true, Ordering::SeqCst);
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay_seconds = delay.as_secs(),
+                    "stopping: /ready is 503, still serving"
+                );
+                tokio::time::sleep(delay).await;
+            }
             tracing::info!(
                 grace_seconds = grace.as_secs(),
                 "stopping: finishing requests in flight"
             );
-            draining.store(true, Ordering::SeqCst);
             handle.stop(true).await;
         });
         let served = self.server.await;

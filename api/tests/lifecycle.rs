@@ -45,6 +45,8 @@ fn logs_are_json_and_sigterm_finishes_the_request_in_flight() {
             "--sample-data",
             "--log-format",
             "json",
+            "--drain-delay-seconds",
+            "2",
             "--bind",
             &format!("127.0.0.1:{port}"),
             "--database-url",
@@ -98,6 +100,24 @@ fn logs_are_json_and_sigterm_finishes_the_request_in_flight() {
         .unwrap();
     assert!(killed.success());
     std::thread::sleep(Duration::from_millis(500));
+    // Draining: still serving, but not ready.
+    let get = |path: &str| {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        read_answer(&mut stream).0
+    };
+    assert_eq!(get("/ready"), 503);
+    assert_eq!(get("/health"), 200);
+    // Past the delay the server no longer accepts connections, and waits for this one.
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert!(
+        TcpStream::connect(&address).is_err(),
+        "still accepting after the delay"
+    );
     in_flight.write_all(rest.as_bytes()).unwrap();
     let (status, text) = read_answer(&mut in_flight);
     assert_eq!(status, 200, "{text}");

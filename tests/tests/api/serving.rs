@@ -775,3 +775,26 @@ fn every_answer_carries_a_request_id() {
         Some(32)
     );
 }
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_let_go() {
+    let app = spawn_app();
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).unwrap();
+    // Far beyond the 5 s header timeout: a server without one would keep us waiting.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    assert!(read.is_ok(), "the connection was kept open: {read:?}");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    healthy(&app);
+}
