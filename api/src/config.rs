@@ -67,6 +67,10 @@ pub struct Config {
     /// Requests slower than this many milliseconds are logged with their query.
     #[arg(long, env = "CONTENT_API_SLOW_REQUEST_MS", default_value_t = 1_000)]
     pub slow_request_ms: u64,
+    /// Accept batches (a JSON array of requests) of at most this many, 10 at the most;
+    /// 0, the default, refuses batches.
+    #[arg(long, env = "CONTENT_API_MAX_BATCH", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10))]
+    pub max_batch: u64,
     /// Turn introspection off (and field suggestions in error messages with it).
     #[arg(long, env = "CONTENT_API_NO_INTROSPECTION")]
     pub no_introspection: bool,
@@ -97,6 +101,7 @@ impl Config {
             request_timeout_seconds: 10,
             cache_max_age: 60,
             cors_origins: Vec::new(),
+            max_batch: 0,
             slow_request_ms: 1_000,
             shutdown_grace_seconds: 5,
             drain_delay_seconds: 0,

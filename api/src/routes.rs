@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Requests slower than this are logged with their query.
     pub slow_request: std::time::Duration,
+    /// How many requests a batch may hold; 0 refuses batches.
+    pub max_batch: usize,
     /// Set once the server is stopping: `/ready` then answers 503.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -202,6 +204,28 @@ async fn run(
     } else {
         Caching::Public(state.cache_max_age)
     };
+    let (response, status) = execute_one(state, role, request).await;
+    let codes = codes_of(&response);
+    let mut answer = match status {
+        None => respond_cached(http, response, Some(caching)),
+        Some(status) => {
+            let mut answer = respond(http, response);
+            *answer.status_mut() = status;
+            answer
+        }
+    };
+    answer.extensions_mut().insert(ErrorCodes(codes));
+    answer
+}
+
+/// Runs one GraphQL request for `role` within the request timeout; the response, and the
+/// status it must have when it is not an ordinary answer (503 past the timeout, 500 for a
+/// panic).
+async fn execute_one(
+    state: &AppState,
+    role: Option<Role>,
+    request: async_graphql::Request,
+) -> (Response, Option<StatusCode>) {
     let (context, loader) = request_data(state.db.clone(), role, state.max_filter_depth);
     let request = request.data(context).data(loader);
     let running = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
@@ -210,21 +234,11 @@ async fn run(
     let Ok(executed) = tokio::time::timeout(state.request_timeout, running).await else {
         tracing::warn!(timeout = ?state.request_timeout, "a request ran out of time");
         let error = AppError::Timeout(state.request_timeout.as_secs());
-        let mut answer = respond(http, Response::from_errors(vec![coded_error(&error)]));
-        *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        answer
-            .extensions_mut()
-            .insert(ErrorCodes(vec![error.code().to_owned()]));
-        return answer;
+        let response = Response::from_errors(vec![coded_error(&error)]);
+        return (response, Some(StatusCode::SERVICE_UNAVAILABLE));
     };
     match executed {
-        Ok(response) => {
-            let response = ensure_codes(response);
-            let codes = codes_of(&response);
-            let mut answer = respond_cached(http, response, Some(caching));
-            answer.extensions_mut().insert(ErrorCodes(codes));
-            answer
-        }
+        Ok(response) => (ensure_codes(response), None),
         Err(_) => {
             tracing::error!("a resolver panicked");
             let mut error = ServerError::new("internal server error", None);
@@ -232,14 +246,66 @@ async fn run(
                 .extensions
                 .get_or_insert_with(Default::default)
                 .set("code", "INTERNAL_SERVER_ERROR");
-            let mut answer = respond(http, Response::from_errors(vec![error]));
-            *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            answer
-                .extensions_mut()
-                .insert(ErrorCodes(vec!["INTERNAL_SERVER_ERROR".to_owned()]));
-            answer
+            (
+                Response::from_errors(vec![error]),
+                Some(StatusCode::INTERNAL_SERVER_ERROR),
+            )
         }
     }
+}
+
+/// Runs a batch (a JSON array of requests, when `--max-batch` allows them): each request
+/// on its own, one after the other, the answers in one JSON array, never cached.
+async fn execute_batch(
+    state: &AppState,
+    http: &HttpRequest,
+    requests: Vec<Result<async_graphql::Request, Response>>,
+) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let role = match caller(state, http).await {
+        Ok(role) => role,
+        Err(error) => return refused(http, &error),
+    };
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut bodies = Vec::with_capacity(requests.len());
+    let mut codes = Vec::new();
+    for request in requests {
+        let response = match request {
+            Ok(request) => {
+                metrics::counting(counter.clone(), execute_one(state, role, request))
+                    .await
+                    .0
+            }
+            Err(refusal) => refusal,
+        };
+        codes.extend(codes_of(&response));
+        let body =
+            body_of(&response).and_then(|body| serde_json::from_slice::<serde_json::Value>(&body));
+        match body {
+            Ok(body) => bodies.push(body),
+            Err(error) => {
+                tracing::error!(%error, "could not serialise a response");
+                return HttpResponse::InternalServerError().finish();
+            }
+        }
+    }
+    let outcome = Outcome {
+        operation: "batch".to_owned(),
+        codes,
+        statements: counter.load(Ordering::Relaxed),
+    };
+    state.metrics.record(&outcome, started.elapsed());
+    let content_type = match negotiate(http) {
+        Some(Answer::GraphqlResponse) => GRAPHQL_RESPONSE,
+        _ => "application/json",
+    };
+    let body = serde_json::to_vec(&bodies).unwrap_or_default();
+    let mut answer = HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body);
+    answer.extensions_mut().insert(outcome);
+    answer
 }
 
 /// The request's id, as the request-id middleware set it.
@@ -407,15 +473,15 @@ fn body_of(response: &Response) -> serde_json::Result<Vec<u8>> {
 /// A request that is not a GraphQL request at all (bad JSON, a bad query string): 400 in
 /// either media type.
 fn malformed(http: &HttpRequest, message: String) -> HttpResponse {
+    malformed_response(http, request_error(message))
+}
+
+fn malformed_response(http: &HttpRequest, response: Response) -> HttpResponse {
     let content_type = match negotiate(http) {
         Some(Answer::GraphqlResponse) => GRAPHQL_RESPONSE,
         _ => "application/json",
     };
-    serialised(
-        StatusCode::BAD_REQUEST,
-        content_type,
-        &request_error(message),
-    )
+    serialised(StatusCode::BAD_REQUEST, content_type, &response)
 }
 
 /// A plain-text refusal with a status: 406, 415, 405, 414.
@@ -454,6 +520,9 @@ async fn graphql_post(
             "the body must be application/json",
         );
     }
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return batch(&state, &http, &body).await;
+    }
     let request = match graphql_request(&body) {
         Ok(request) => request,
         Err(message) => return malformed(&http, message),
@@ -462,6 +531,36 @@ async fn graphql_post(
         Ok(request) => execute(&state, &http, request).await,
         Err(answer) => *answer,
     }
+}
+
+/// A POST body that is a JSON array: a batch, refused unless `--max-batch` allows it.
+async fn batch(state: &AppState, http: &HttpRequest, body: &[u8]) -> HttpResponse {
+    if state.max_batch == 0 {
+        return malformed(
+            http,
+            "batched requests are not accepted on this server".to_owned(),
+        );
+    }
+    let items: Vec<serde_json::Value> = match serde_json::from_slice(body) {
+        Ok(items) => items,
+        Err(error) => return malformed(http, format!("the body is not JSON: {error}")),
+    };
+    if items.is_empty() || items.len() > state.max_batch {
+        return malformed(
+            http,
+            format!("a batch holds 1 to {} requests", state.max_batch),
+        );
+    }
+    let mut requests = Vec::with_capacity(items.len());
+    for item in items {
+        let bytes = serde_json::to_vec(&item).unwrap_or_default();
+        let request = match graphql_request(&bytes) {
+            Ok(request) => request,
+            Err(message) => return malformed(http, message),
+        };
+        requests.push(persisted_query(state, request));
+    }
+    execute_batch(state, http, requests).await
 }
 
 /// A POST body as a GraphQL request: a JSON object with a string `query` (batches of
@@ -531,8 +630,29 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
 fn persisted(
     state: &AppState,
     http: &HttpRequest,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
 ) -> Result<async_graphql::Request, Box<HttpResponse>> {
+    match persisted_query(state, request) {
+        Ok(request) => Ok(request),
+        Err(response)
+            if codes_of(&response).first().map(String::as_str) == Some("BAD_USER_INPUT") =>
+        {
+            Err(Box::new(malformed_response(http, response)))
+        }
+        Err(response) => {
+            // PERSISTED_QUERY_NOT_FOUND is a 200, as Apollo clients expect.
+            let mut answer = respond(http, response);
+            *answer.status_mut() = StatusCode::OK;
+            Err(Box::new(answer))
+        }
+    }
+}
+
+/// As `persisted`, with a refusal as a GraphQL response.
+fn persisted_query(
+    state: &AppState,
+    mut request: async_graphql::Request,
+) -> Result<async_graphql::Request, Response> {
     let Some(extension) = request.extensions.remove("persistedQuery") else {
         return Ok(request);
     };
@@ -548,11 +668,9 @@ fn persisted(
                 .extensions
                 .get_or_insert_with(Default::default)
                 .set("code", "PERSISTED_QUERY_NOT_FOUND");
-            let mut answer = respond(http, Response::from_errors(vec![error]));
-            *answer.status_mut() = StatusCode::OK;
-            Err(Box::new(answer))
+            Err(Response::from_errors(vec![error]))
         }
-        Persisted::Invalid(message) => Err(Box::new(malformed(http, message))),
+        Persisted::Invalid(message) => Err(request_error(message)),
     }
 }
 

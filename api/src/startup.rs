@@ -135,6 +135,7 @@ impl Application {
         let served_db = db.clone();
         let state = web::Data::new(AppState {
             draining: draining.clone(),
+            max_batch: usize::try_from(config.max_batch).unwrap_or(0).min(10),
             schema: build_schema_with(config.limits()),
             db,
             max_filter_depth: config.max_filter_depth,

@@ -798,3 +798,38 @@ fn a_client_that_never_finishes_its_headers_is_let_go() {
     );
     healthy(&app);
 }
+
+#[test]
+fn batches_are_off_by_default_and_bounded_when_on() {
+    let app = spawn_app();
+    let two = json!([{"query": "{ articles(first: 1) { totalCount } }"}, {"query": "{ tags { totalCount } }"}]).to_string();
+    let refused = post(&app, &two, &[JSON]);
+    assert_eq!(refused.status, 400);
+    assert_eq!(code(&refused.json()["errors"][0]), "BAD_USER_INPUT");
+
+    let batching = spawn_app_configured(loaded(TestDb::new()), |config| config.max_batch = 3);
+    let answer = post(&batching, &two, &[JSON]);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let results = answer.json();
+    assert_eq!(results.as_array().unwrap().len(), 2);
+    assert!(
+        results[0]["data"]["articles"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    assert!(results[1]["data"]["tags"]["totalCount"].as_i64().unwrap() > 0);
+    assert_eq!(
+        answer.header("cache-control").as_deref(),
+        Some("private, no-store")
+    );
+    // Each request on its own: one failing does not fail the others.
+    let mixed = json!([{"query": "{ nope }"}, {"query": "mutation { createTag(input: {name: \"x\"}) { id } }"}, {"query": "{ tags { totalCount } }"}]).to_string();
+    let results = post(&batching, &mixed, &[JSON]).json();
+    assert_eq!(code(&results[0]["errors"][0]), "BAD_USER_INPUT");
+    assert_eq!(code(&results[1]["errors"][0]), "UNAUTHENTICATED");
+    assert!(results[2]["data"]["tags"]["totalCount"].is_number());
+    let four = json!([{"query": "{ __typename }"}, {"query": "{ __typename }"}, {"query": "{ __typename }"}, {"query": "{ __typename }"}]).to_string();
+    assert_eq!(post(&batching, &four, &[JSON]).status, 400);
+    assert_eq!(post(&batching, "[]", &[JSON]).status, 400);
+}
