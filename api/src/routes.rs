@@ -259,7 +259,7 @@ async fn execute_one(
 async fn execute_batch(
     state: &AppState,
     http: &HttpRequest,
-    requests: Vec<Result<async_graphql::Request, Response>>,
+    requests: Vec<Result<async_graphql::Request, Box<Response>>>,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
     let role = match caller(state, http).await {
@@ -276,7 +276,7 @@ async fn execute_batch(
                     .await
                     .0
             }
-            Err(refusal) => refusal,
+            Err(refusal) => *refusal,
         };
         codes.extend(codes_of(&response));
         let body =
@@ -637,11 +637,11 @@ fn persisted(
         Err(response)
             if codes_of(&response).first().map(String::as_str) == Some("BAD_USER_INPUT") =>
         {
-            Err(Box::new(malformed_response(http, response)))
+            Err(Box::new(malformed_response(http, *response)))
         }
         Err(response) => {
             // PERSISTED_QUERY_NOT_FOUND is a 200, as Apollo clients expect.
-            let mut answer = respond(http, response);
+            let mut answer = respond(http, *response);
             *answer.status_mut() = StatusCode::OK;
             Err(Box::new(answer))
         }
@@ -652,7 +652,7 @@ fn persisted(
 fn persisted_query(
     state: &AppState,
     mut request: async_graphql::Request,
-) -> Result<async_graphql::Request, Response> {
+) -> Result<async_graphql::Request, Box<Response>> {
     let Some(extension) = request.extensions.remove("persistedQuery") else {
         return Ok(request);
     };
@@ -668,9 +668,9 @@ fn persisted_query(
                 .extensions
                 .get_or_insert_with(Default::default)
                 .set("code", "PERSISTED_QUERY_NOT_FOUND");
-            Err(Response::from_errors(vec![error]))
+            Err(Box::new(Response::from_errors(vec![error])))
         }
-        Persisted::Invalid(message) => Err(request_error(message)),
+        Persisted::Invalid(message) => Err(Box::new(request_error(message))),
     }
 }
 
