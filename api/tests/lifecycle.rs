@@ -47,6 +47,8 @@ fn logs_are_json_and_sigterm_finishes_the_request_in_flight() {
             "json",
             "--drain-delay-seconds",
             "2",
+            "--slow-request-ms",
+            "0",
             "--bind",
             &format!("127.0.0.1:{port}"),
             "--database-url",
@@ -144,7 +146,7 @@ fn logs_are_json_and_sigterm_finishes_the_request_in_flight() {
     let request = logged
         .iter()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|line| line["request_id"] == "life-1")
+        .find(|line| line["request_id"] == "life-1" && line["message"] == "request")
         .unwrap_or_else(|| panic!("no JSON line for life-1:\n{all}"));
     assert_eq!(request["operation"], "Look");
     assert_eq!(request["status"], 200);
@@ -157,5 +159,18 @@ fn logs_are_json_and_sigterm_finishes_the_request_in_flight() {
         );
     }
     assert!(all.contains("stopped"), "{all}");
+    // Every request is slow at a 0 ms threshold: logged again with its document only.
+    let slow = logged
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["message"] == "slow request" && line["operation"] == "Look")
+        .unwrap_or_else(|| panic!("no slow-request line:\n{all}"));
+    assert!(
+        slow["query"]
+            .as_str()
+            .unwrap()
+            .contains("search(query: $q)"),
+        "{slow}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
