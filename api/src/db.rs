@@ -47,6 +47,12 @@ pub async fn connect_with(
             .min_connections(1)
             .idle_timeout(Duration::from_secs(365 * 24 * 3600))
             .max_lifetime(Duration::from_secs(365 * 24 * 3600));
+    } else if url.starts_with("sqlite") {
+        // SQLite runs in this process: more connections than twice the cores only add
+        // threads and memory (each sorts and caches on its own), not throughput.
+        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        let connections = u32::try_from(cores * 2).unwrap_or(16).clamp(4, 16);
+        options.max_connections(connections);
     } else {
         options.max_connections(16);
     }
