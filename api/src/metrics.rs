@@ -94,6 +94,8 @@ impl Histogram {
 /// The server's counters.
 #[derive(Debug)]
 pub struct Metrics {
+    /// The operation names told apart so far.
+    operations: Mutex<std::collections::HashSet<String>>,
     /// (operation, code) → count; code `OK` for a request without errors.
     requests: Mutex<HashMap<(String, String), u64>>,
     /// (operation, code) → errors with that code.
@@ -105,6 +107,7 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics {
+            operations: Mutex::default(),
             requests: Mutex::default(),
             errors: Mutex::default(),
             latency: Histogram::new(&LATENCY_BUCKETS),
@@ -126,17 +129,14 @@ impl Metrics {
     /// Records one GraphQL request.
     pub fn record(&self, outcome: &Outcome, took: Duration) {
         let operation = {
-            let known = self
-                .requests
+            let mut operations = self
+                .operations
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let seen = known.keys().any(|(name, _)| *name == outcome.operation);
-            let distinct = known
-                .keys()
-                .map(|(name, _)| name)
-                .collect::<std::collections::HashSet<_>>()
-                .len();
-            if seen || distinct < MAX_OPERATIONS {
+            if operations.contains(&outcome.operation) {
+                outcome.operation.clone()
+            } else if operations.len() < MAX_OPERATIONS {
+                operations.insert(outcome.operation.clone());
                 outcome.operation.clone()
             } else {
                 "other".to_owned()

@@ -461,11 +461,12 @@ fn did_not_run(response: &Response) -> bool {
 /// The JSON of a response; one of a request that did not run has no `data` entry at all
 /// (as the GraphQL over HTTP spec asks), rather than `"data": null`.
 fn body_of(response: &Response) -> serde_json::Result<Vec<u8>> {
+    if !did_not_run(response) {
+        return serde_json::to_vec(response);
+    }
     let mut value = serde_json::to_value(response)?;
-    if did_not_run(response) {
-        if let Some(fields) = value.as_object_mut() {
-            fields.remove("data");
-        }
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("data");
     }
     serde_json::to_vec(&value)
 }
