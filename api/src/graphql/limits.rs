@@ -297,7 +297,9 @@ struct Meter<'a> {
     document: &'a ExecutableDocument,
     variables: &'a Variables,
     limits: &'a Limits,
-    fragments: HashMap<&'a str, Fragment>,
+    /// By fragment and how many introspection lists enclose the spread (at most 3 values,
+    /// so still linear).
+    fragments: HashMap<(&'a str, usize), Fragment>,
 }
 
 impl<'a> Meter<'a> {
@@ -361,10 +363,9 @@ impl<'a> Meter<'a> {
         })
     }
 
-    /// A fragment's measure, measured on its first spread. Introspection nesting inside a
-    /// fragment is counted from where it is defined; spreading it deeper is caught by depth.
+    /// A fragment's measure, measured on its first spread at each introspection nesting.
     fn fragment(&mut self, name: &'a str, pos: Pos, lists: usize) -> ServerResult<Measure> {
-        match self.fragments.get(name) {
+        match self.fragments.get(&(name, lists)) {
             Some(Fragment::Done(measure)) => return Ok(*measure),
             Some(Fragment::InProgress) => {
                 let mut error = coded(format!("fragment {name} spreads itself"), "BAD_USER_INPUT");
@@ -377,10 +378,11 @@ impl<'a> Meter<'a> {
             // Validation names the unknown fragment.
             return Ok(Measure::default());
         };
-        self.fragments.insert(name, Fragment::InProgress);
+        self.fragments.insert((name, lists), Fragment::InProgress);
         self.directives(definition.node.directives.len(), definition.pos)?;
         let measured = self.selection_set(&definition.node.selection_set.node, lists)?;
-        self.fragments.insert(name, Fragment::Done(measured));
+        self.fragments
+            .insert((name, lists), Fragment::Done(measured));
         Ok(measured)
     }
 

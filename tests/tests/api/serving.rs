@@ -335,6 +335,9 @@ fn hostile_documents_are_refused_and_the_server_stays_healthy() {
     let directives = format!("{{ __typename {} }}", "@include(if: true) ".repeat(11));
     let introspection =
         "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    // The same nesting hidden in a fragment first spread where it is shallow.
+    let hidden = "{ __type(name: \"Query\") { ...G } deep: __type(name: \"Query\") { fields { type { ...G } } } } \
+        fragment G on __Type { fields { type { fields { name } } } }";
     for (what, document) in [
         ("fragment bomb", bomb.as_str()),
         ("10,000 nested selection sets", nested.as_str()),
@@ -343,6 +346,7 @@ fn hostile_documents_are_refused_and_the_server_stays_healthy() {
         ("16,000 tokens", tokens.as_str()),
         ("11 directives", directives.as_str()),
         ("nested introspection", introspection),
+        ("nested introspection in a fragment", hidden),
     ] {
         let answer = post(
             &app,
