@@ -8,7 +8,7 @@ use std::hash::Hash;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{article, meeting, person, source, tag};
-use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, Query, Table};
+use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, OnConflict, Query, Table};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, DeriveIden, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
@@ -285,36 +285,44 @@ impl Store {
             .iter()
             .map(|(_, record)| slug_of(record))
             .collect();
-        let earlier = Query::select()
-            .columns([ImportSeen::Slug, ImportSeen::Location])
-            .from(ImportSeen::Table)
-            .and_where(Expr::col(ImportSeen::Kind).eq(kind.name()))
-            .and_where(Expr::col(ImportSeen::Slug).is_in(slugs.iter().copied()))
-            .to_owned();
-        let mut seen: HashMap<String, String> = HashMap::new();
-        if !slugs.is_empty() {
-            for row in self.txn.query_all(&earlier).await? {
-                seen.insert(row.try_get("", "slug")?, row.try_get("", "location")?);
-            }
-        }
-        if let Some(index) = slugs.iter().position(|slug| seen.contains_key(*slug)) {
-            let slug = slugs[index];
-            refused = Some((index, given_twice(kind, slug, &seen[slug])));
-            passed = index;
-        }
+        // One statement through the table's key: the slugs it returns are new to this
+        // import; one it does not return was claimed by an earlier batch. (A `SELECT … IN`
+        // first would scan the temporary table, which has no statistics, on PostgreSQL.)
         let mut insert = Query::insert();
-        insert.into_table(ImportSeen::Table).columns([
-            ImportSeen::Kind,
-            ImportSeen::Slug,
-            ImportSeen::Location,
-        ]);
+        insert
+            .into_table(ImportSeen::Table)
+            .columns([ImportSeen::Kind, ImportSeen::Slug, ImportSeen::Location])
+            .on_conflict(
+                OnConflict::columns([ImportSeen::Kind, ImportSeen::Slug])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .returning_col(ImportSeen::Slug);
         for (location, record) in &batch[..passed] {
             insert
                 .values([kind.name().into(), slug_of(record).into(), location.into()])
                 .map_err(|cause| DbErr::Custom(cause.to_string()))?;
         }
         if passed > 0 {
-            self.txn.execute(&insert).await?;
+            let mut claimed: HashSet<String> = HashSet::new();
+            for row in self.txn.query_all(&insert).await? {
+                claimed.insert(row.try_get("", "slug")?);
+            }
+            if let Some(index) = slugs.iter().position(|slug| !claimed.contains(*slug)) {
+                let slug = slugs[index];
+                let earlier = Query::select()
+                    .column(ImportSeen::Location)
+                    .from(ImportSeen::Table)
+                    .and_where(Expr::col(ImportSeen::Kind).eq(kind.name()))
+                    .and_where(Expr::col(ImportSeen::Slug).eq(slug))
+                    .to_owned();
+                let earlier = match self.txn.query_one(&earlier).await? {
+                    Some(row) => row.try_get::<String>("", "location")?,
+                    None => "an earlier record".to_owned(),
+                };
+                refused = Some((index, given_twice(kind, slug, &earlier)));
+                passed = index;
+            }
         }
         let refused = refused.map(|(index, problem)| (batch[index].0.clone(), problem));
         Ok((passed, refused))
