@@ -45,6 +45,21 @@ pub(crate) fn published() -> Condition {
         )
 }
 
+/// What an article meets when anonymous clients may not see it: exactly the articles
+/// `published` leaves out — another status, or a publishing time still to come — written so
+/// that the `(status, published_at, id)` index finds them.
+pub(crate) fn hidden() -> Condition {
+    use sea_orm::Iterable;
+    let other_statuses = ArticleStatus::iter().filter(|status| *status != ArticleStatus::Published);
+    Condition::any()
+        .add(entity::article::Column::Status.is_in(other_statuses))
+        .add(
+            Condition::all()
+                .add(entity::article::Column::Status.eq(ArticleStatus::Published))
+                .add(entity::article::Column::PublishedAt.gt(Utc::now())),
+        )
+}
+
 /// A qualified column expression, `table.column`.
 pub(crate) fn column<C: ColumnTrait>(column: C) -> Expr {
     let (table, name) = column.as_column_ref();
