@@ -43,8 +43,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long one request may run, in seconds, before it is answered with
     /// `SERVICE_UNAVAILABLE` (PostgreSQL cancels a statement after 10 s in any case).
-    #[arg(long, env = "CONTENT_API_REQUEST_TIMEOUT", default_value_t = 10)]
-    pub request_timeout_seconds: u64,
+    #[arg(long, env = "CONTENT_API_REQUEST_TIMEOUT", default_value_t = 10.0)]
+    pub request_timeout_seconds: f64,
     /// `Cache-Control: public, max-age=N` on anonymous query answers, in seconds; 0 turns it
     /// off. Authenticated requests and mutations are always `private, no-store`.
     #[arg(long, env = "CONTENT_API_CACHE_MAX_AGE", default_value_t = 60)]
@@ -98,7 +98,7 @@ impl Config {
             max_directives: 10,
             no_introspection: false,
             max_body_bytes: 1024 * 1024,
-            request_timeout_seconds: 10,
+            request_timeout_seconds: 10.0,
             cache_max_age: 60,
             cors_origins: Vec::new(),
             max_batch: 0,
@@ -116,7 +116,9 @@ impl Config {
 impl Config {
     /// How long one request may run.
     pub fn request_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.request_timeout_seconds.max(1))
+        // Fractions are allowed (tests use a millisecond); nothing under one.
+        std::time::Duration::try_from_secs_f64(self.request_timeout_seconds.max(0.001))
+            .unwrap_or(std::time::Duration::from_secs(10))
     }
 
     /// The query limits this config sets.

@@ -29,8 +29,8 @@ pub enum AppError {
     #[error("the database is not available; try again later")]
     Unavailable(#[source] DbErr),
     /// The request ran longer than allowed (`SERVICE_UNAVAILABLE`).
-    #[error("the request took longer than {0} s and was stopped")]
-    Timeout(u64),
+    #[error("the request took longer than {0:?} and was stopped")]
+    Timeout(std::time::Duration),
     /// Anything else (`INTERNAL_SERVER_ERROR`); the cause is logged, the client gets a generic message.
     #[error("internal server error")]
     Internal(String),

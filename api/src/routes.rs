@@ -233,7 +233,7 @@ async fn execute_one(
     // cancels any statement running longer than `db::STATEMENT_TIMEOUT`).
     let Ok(executed) = tokio::time::timeout(state.request_timeout, running).await else {
         tracing::warn!(timeout = ?state.request_timeout, "a request ran out of time");
-        let error = AppError::Timeout(state.request_timeout.as_secs());
+        let error = AppError::Timeout(state.request_timeout);
         let response = Response::from_errors(vec![coded_error(&error)]);
         return (response, Some(StatusCode::SERVICE_UNAVAILABLE));
     };

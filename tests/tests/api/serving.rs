@@ -837,3 +837,23 @@ fn batches_are_off_by_default_and_bounded_when_on() {
     assert_eq!(post(&batching, &four, &[JSON]).status, 400);
     assert_eq!(post(&batching, "[]", &[JSON]).status, 400);
 }
+
+#[test]
+fn a_request_past_its_time_is_answered_and_the_server_carries_on() {
+    // A millisecond: any query that reaches the database runs out of time.
+    let app = spawn_app_configured(loaded(TestDb::new()), |config| {
+        config.request_timeout_seconds = 0.001;
+    });
+    let query = query_body("{ articles(first: 50) { nodes { title tags { name } people(first: 5) { nodes { name positions { title } } } } } }");
+    let answer = post(&app, &query, &[JSON]);
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    let json = answer.json();
+    assert_eq!(code(&json["errors"][0]), "SERVICE_UNAVAILABLE");
+    assert!(json["data"].is_null());
+    assert_eq!(get(&app, "/health", &[]).status, 200);
+    let again = post(&app, &query, &[JSON]);
+    assert_eq!(again.status, 503);
+    // With time enough, a server over the same kind of data answers the same query.
+    let patient = spawn_app();
+    assert_eq!(post(&patient, &query, &[JSON]).status, 200);
+}
