@@ -268,6 +268,7 @@ fn measure(
         variables,
         limits,
         fragments: HashMap::new(),
+        defaults: HashMap::new(),
     };
     let operations: Vec<&Positioned<OperationDefinition>> = match &document.operations {
         DocumentOperations::Single(operation) => vec![operation],
@@ -275,6 +276,17 @@ fn measure(
     };
     let mut most = Measure::default();
     for operation in operations {
+        meter.defaults = operation
+            .node
+            .variable_definitions
+            .iter()
+            .filter_map(|definition| {
+                let default = definition.node.default_value.as_ref()?;
+                Some((definition.node.name.node.to_string(), default.node.clone()))
+            })
+            .collect();
+        // Fragments measured for another operation saw other defaults.
+        meter.fragments.clear();
         meter.directives(operation.node.directives.len(), operation.pos)?;
         let measured = meter.selection_set(&operation.node.selection_set.node, 0)?;
         if measured.cost > most.cost
@@ -300,6 +312,8 @@ struct Meter<'a> {
     /// By fragment and how many introspection lists enclose the spread (at most 3 values,
     /// so still linear).
     fragments: HashMap<(&'a str, usize), Fragment>,
+    /// The default values of the variables of the operation being measured.
+    defaults: HashMap<String, Value>,
 }
 
 impl<'a> Meter<'a> {
@@ -327,7 +341,13 @@ impl<'a> Meter<'a> {
                 }
                 Selection::FragmentSpread(spread) => {
                     self.directives(spread.node.directives.len(), spread.pos)?;
-                    self.fragment(spread.node.fragment_name.node.as_str(), spread.pos, lists)?
+                    let name = spread.node.fragment_name.node.as_str();
+                    let inner = self.fragment(name, spread.pos, lists)?;
+                    // A spread costs at least one, so that spreads alone cannot be free.
+                    Measure {
+                        cost: inner.cost.max(1),
+                        aliases: inner.aliases,
+                    }
                 }
             };
             total = total.plus(measured);
@@ -352,7 +372,7 @@ impl<'a> Meter<'a> {
             return Err(error);
         }
         let children = self.selection_set(&field.selection_set.node, lists)?;
-        let rows = if is_connection(&field.selection_set.node) {
+        let rows = if self.is_connection(&field.selection_set.node, &mut Vec::new()) {
             self.page_size(field)
         } else {
             1
@@ -375,8 +395,12 @@ impl<'a> Meter<'a> {
             None => {}
         }
         let Some(definition) = self.document.fragments.get(name) else {
-            // Validation names the unknown fragment.
-            return Ok(Measure::default());
+            // Refused here, not left to validation: async-graphql's own checks before
+            // validation walk spreads without memoisation, and a chain of spreads ending in
+            // an unknown fragment would cost nothing here and forever there.
+            let mut error = coded(format!("unknown fragment {name}"), "BAD_USER_INPUT");
+            error.locations = vec![pos];
+            return Err(error);
         };
         self.fragments.insert((name, lists), Fragment::InProgress);
         self.directives(definition.node.directives.len(), definition.pos)?;
@@ -386,6 +410,29 @@ impl<'a> Meter<'a> {
         Ok(measured)
     }
 
+    /// Whether a field's selection reads a connection: selects `edges` or `nodes`, directly or
+    /// through inline fragments and fragment spreads (`visited` stops cycles).
+    fn is_connection(&self, set: &'a SelectionSet, visited: &mut Vec<&'a str>) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "edges" | "nodes")
+            }
+            Selection::InlineFragment(inline) => {
+                self.is_connection(&inline.node.selection_set.node, visited)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if visited.contains(&name) {
+                    return false;
+                }
+                visited.push(name);
+                self.document.fragments.get(name).is_some_and(|fragment| {
+                    self.is_connection(&fragment.node.selection_set.node, visited)
+                })
+            }
+        })
+    }
+
     /// The rows a connection field asks for: `first` or `last` (a literal or a variable),
     /// else the default page; at most the largest page.
     fn page_size(&self, field: &Field) -> u64 {
@@ -393,12 +440,9 @@ impl<'a> Meter<'a> {
         for (name, value) in &field.arguments {
             if matches!(name.node.as_str(), "first" | "last") {
                 let resolved = value.node.clone().into_const_with(|variable| {
-                    Ok::<_, ()>(
-                        self.variables
-                            .get(&variable)
-                            .cloned()
-                            .unwrap_or(Value::Null),
-                    )
+                    let given = self.variables.get(&variable).cloned();
+                    let default = self.defaults.get(variable.as_str()).cloned();
+                    Ok::<_, ()>(given.or(default).unwrap_or(Value::Null))
                 });
                 let value = match resolved {
                     Ok(Value::Number(number)) => number.as_u64(),
@@ -412,14 +456,6 @@ impl<'a> Meter<'a> {
         size.unwrap_or(DEFAULT_PAGE)
             .clamp(1, crate::service::page::MAX_PAGE_SIZE)
     }
-}
-
-/// Whether a field's selection reads a connection (selects `edges` or `nodes`).
-fn is_connection(set: &SelectionSet) -> bool {
-    set.items.iter().any(|item| match &item.node {
-        Selection::Field(field) => matches!(field.node.name.node.as_str(), "edges" | "nodes"),
-        _ => false,
-    })
 }
 
 #[cfg(test)]
@@ -461,6 +497,10 @@ mod tests {
         assert_eq!(measure.cost, u64::MAX);
         let cyclic = measured("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
         assert!(cyclic.is_err());
+        let unknown = measured(
+            "{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...Missing }",
+        );
+        assert!(unknown.is_err());
     }
 
     #[test]

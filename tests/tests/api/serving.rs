@@ -335,6 +335,16 @@ fn hostile_documents_are_refused_and_the_server_stays_healthy() {
     let directives = format!("{{ __typename {} }}", "@include(if: true) ".repeat(11));
     let introspection =
         "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    // No fields at all: 60 levels of two spreads each, ending in a fragment that does not
+    // exist. Free by field count, 2^60 paths for a walk without memoisation.
+    let mut chain = String::from("{ ...F0 }\n");
+    for level in 0..60 {
+        let next = level + 1;
+        chain.push_str(&format!(
+            "fragment F{level} on Query {{ ...F{next} ...F{next} }}\n"
+        ));
+    }
+    chain.push_str("fragment F60 on Query { ...Missing }\n");
     // The same nesting hidden in a fragment first spread where it is shallow.
     let hidden = "{ __type(name: \"Query\") { ...G } deep: __type(name: \"Query\") { fields { type { ...G } } } } \
         fragment G on __Type { fields { type { fields { name } } } }";
@@ -347,6 +357,7 @@ fn hostile_documents_are_refused_and_the_server_stays_healthy() {
         ("11 directives", directives.as_str()),
         ("nested introspection", introspection),
         ("nested introspection in a fragment", hidden),
+        ("spreads down to an unknown fragment", chain.as_str()),
     ] {
         let answer = post(
             &app,
@@ -398,6 +409,13 @@ fn every_answer_carries_its_cost_and_expensive_queries_are_refused() {
     let with_variables = json!({"query": "query($n: Int) { articles(first: $n) { nodes { people(first: $n) { nodes { name } } } } }", "variables": {"n": 90}});
     let answer = post(&app, &with_variables.to_string(), &[JSON]);
     assert_eq!(code(&answer.json()["errors"][0]), "QUERY_TOO_COMPLEX");
+    // Connections read through inline fragments and fragments count too, and so do the
+    // defaults of variables.
+    let hidden_pages = "query($n: Int = 100) { articles(first: $n) { ... on ArticleConnection { ...Nodes } } } \
+        fragment Nodes on ArticleConnection { nodes { people(first: $n) { ... on PersonConnection { nodes { name } } } } }";
+    let answer = post(&app, &query_body(hidden_pages), &[JSON]);
+    let json = answer.json();
+    assert_eq!(code(&json["errors"][0]), "QUERY_TOO_COMPLEX", "{json}");
     // GraphiQL's introspection query is admitted.
     let introspection = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } \
         types { ...FullType } directives { name description locations args { ...InputValue } } } } \
