@@ -117,16 +117,23 @@ impl Problems {
     }
 
     /// Entries of a list that repeat an earlier one, each named at its own index.
-    pub fn no_repeats<T: PartialEq>(
+    pub fn no_repeats<T: std::hash::Hash + Eq>(
         &mut self,
         field: &str,
         items: &[T],
         describe: impl Fn(usize) -> String,
     ) {
+        let mut first_at: std::collections::HashMap<&T, usize> = std::collections::HashMap::new();
         for (index, item) in items.iter().enumerate() {
-            if let Some(first) = items[..index].iter().position(|earlier| earlier == item) {
-                let message = format!("{} is given twice (also at index {first})", describe(index));
-                self.add(&format!("{field}[{index}]"), message);
+            match first_at.get(item) {
+                Some(&first) => {
+                    let message =
+                        format!("{} is given twice (also at index {first})", describe(index));
+                    self.add(&format!("{field}[{index}]"), message);
+                }
+                None => {
+                    first_at.insert(item, index);
+                }
             }
         }
     }

@@ -72,17 +72,17 @@ fn check(changes: &MeetingChanges) -> Problems {
         problems.country("country", Some(country));
     }
     if let Change::Set(participants) = &changes.participants {
-        let people: Vec<&Ref> = participants.iter().map(|(person, _)| person).collect();
-        for (index, person) in people.iter().enumerate() {
-            if matches!(person, Ref::Id(_)) && people[..index].contains(person) {
-                let first = people
-                    .iter()
-                    .position(|earlier| earlier == person)
-                    .unwrap_or(0);
-                problems.add(
+        let mut first_at: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        for (index, (person, _)) in participants.iter().enumerate() {
+            let Ref::Id(id) = person else { continue };
+            match first_at.get(id) {
+                Some(&first) => problems.add(
                     &format!("participants[{index}].personId"),
                     format!("this person already takes part (at participants[{first}])"),
-                );
+                ),
+                None => {
+                    first_at.insert(*id, index);
+                }
             }
         }
     }

@@ -68,7 +68,7 @@ impl<T> Change<T> {
 
 /// A reference to another record as the client gave it: an id, or why what was given names
 /// no record of the right kind (a malformed ID, the ID of another type).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ref {
     Id(i64),
     Unusable(String),
