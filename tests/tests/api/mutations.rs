@@ -550,22 +550,25 @@ fn a_change_that_fails_half_way_leaves_nothing_behind() {
 fn publishing_scheduling_and_unpublishing() {
     let app = spawn_app();
     let editor = token(&app, Role::Editor);
+    let xi = id_of(&app, &editor, "person", "xi-jinping");
     let created = data_as(
         &app,
         &editor,
         CREATE_ARTICLE,
-        json!({"input": {"title": "Zebra crossing report", "language": "en"}}),
+        json!({"input": {"title": "Zebra crossing report", "language": "en", "personIds": [xi]}}),
     )["createArticle"]
         .clone();
     let id = created["id"].as_str().unwrap().to_owned();
     let anonymous_view = format!(
         "{{ node(id: \"{id}\") {{ id }} article(slug: \"zebra-crossing-report\") {{ id }} \
-         articles(first: 1) {{ totalCount nodes {{ slug }} }} search(query: \"zebra\") {{ totalCount }} }}"
+         articles(first: 1) {{ totalCount nodes {{ slug }} }} search(query: \"zebra\") {{ totalCount }} \
+         person(slug: \"xi-jinping\") {{ articles(first: 1) {{ nodes {{ slug }} }} }} }}"
     );
     let hidden = |data: &Value| {
         data["node"].is_null()
             && data["article"].is_null()
             && data["articles"]["nodes"][0]["slug"] != "zebra-crossing-report"
+            && data["person"]["articles"]["nodes"][0]["slug"] != "zebra-crossing-report"
             && data["search"]["totalCount"] == 0
     };
     let total = |data: &Value| data["articles"]["totalCount"].as_i64().unwrap();
@@ -789,4 +792,62 @@ fn quotes_and_meetings_change_in_place() {
         json!({"id": quote["id"]}),
     );
     assert_eq!(gone["deleteQuote"], quote["id"]);
+}
+
+#[test]
+fn sources_tags_and_meetings_are_updated_and_deleted() {
+    let app = spawn_app();
+    let editor = token(&app, Role::Editor);
+    let source = id_of(&app, &editor, "source", "consulate-general-prc");
+    let changed = data_as(
+        &app,
+        &editor,
+        "mutation($id: ID!) { updateSource(id: $id, input: {name: \"Consulate\", url: null, kind: GOVERNMENT}) { slug name kind url } }",
+        json!({"id": source}),
+    )["updateSource"].clone();
+    assert_eq!(
+        changed,
+        json!({"slug": "consulate-general-prc", "name": "Consulate", "kind": "GOVERNMENT", "url": null})
+    );
+    let tag = id_of(&app, &editor, "tag", "jingxuan-jinghua");
+    let renamed = data_as(
+        &app,
+        &editor,
+        "mutation($id: ID!) { updateTag(id: $id, input: {name: \"Picks\", slug: \"picks\"}) { slug name } }",
+        json!({"id": tag}),
+    )["updateTag"].clone();
+    assert_eq!(renamed, json!({"slug": "picks", "name": "Picks"}));
+    let gone = data_as(
+        &app,
+        &editor,
+        "mutation($id: ID!) { deleteTag(id: $id) }",
+        json!({"id": tag}),
+    );
+    assert_eq!(gone["deleteTag"], tag);
+    let meeting = id_of(
+        &app,
+        &editor,
+        "meeting",
+        "xi-jinping-nikolai-patrushev-2019-12-02",
+    );
+    let gone = data_as(
+        &app,
+        &editor,
+        "mutation($id: ID!) { deleteMeeting(id: $id) }",
+        json!({"id": meeting}),
+    );
+    assert_eq!(gone["deleteMeeting"], meeting);
+    let after = data_as(
+        &app,
+        &editor,
+        &format!("{{ tag: node(id: \"{tag}\") {{ id }} meeting: node(id: \"{meeting}\") {{ id }} \
+            article(slug: \"xi-jinping-meets-nikolai-patrushev\") {{ tags {{ slug }} meetings {{ slug }} }} }}"),
+        json!({}),
+    );
+    assert!(
+        after["tag"].is_null() && after["meeting"].is_null(),
+        "{after}"
+    );
+    assert_eq!(after["article"]["meetings"], json!([]));
+    assert!(!after["article"]["tags"].to_string().contains("picks"));
 }
