@@ -131,10 +131,10 @@ fn refused(http: &HttpRequest, error: &AppError) -> HttpResponse {
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
-    let (operation, mutation) = operation_of(&request);
+    let (operation, mutation) = operation_of(&mut request);
     let query = request.query.clone();
     let counter = Arc::new(AtomicU64::new(0));
     let mut answer = metrics::counting(counter.clone(), run(state, http, request, mutation)).await;
@@ -611,11 +611,11 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         Ok(request) => request,
         Err(message) => return malformed(&http, message),
     };
-    let request = match persisted(&state, &http, request) {
+    let mut request = match persisted(&state, &http, request) {
         Ok(request) => request,
         Err(answer) => return *answer,
     };
-    if operation_of(&request).1 {
+    if operation_of(&mut request).1 {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, POST"))
             .content_type(ContentType::plaintext())
@@ -707,15 +707,16 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
 /// The name of the operation a request selects (`anonymous` without one, `invalid` for a
 /// document that does not parse) and whether it is a mutation or a subscription, which GET
 /// may not run.
-fn operation_of(request: &async_graphql::Request) -> (String, bool) {
+///
+/// The parse is kept in the request, so async-graphql does not parse the document again.
+fn operation_of(request: &mut async_graphql::Request) -> (String, bool) {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return ("invalid".to_owned(), false);
     };
-    let selected = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => {
-            Some((request.operation_name.clone(), operation))
-        }
+    let selected = match (&document.operations, operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => Some((operation_name.clone(), operation)),
         (DocumentOperations::Multiple(operations), Some(name)) => operations
             .iter()
             .find(|(candidate, _)| candidate.as_str() == name)

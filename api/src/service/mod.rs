@@ -7,6 +7,7 @@ pub mod export;
 pub mod filter;
 pub mod import;
 pub mod keyset;
+pub(crate) mod links;
 pub mod lookup;
 pub mod meeting;
 pub mod order;
@@ -58,6 +59,19 @@ pub(crate) fn hidden() -> Condition {
                 .add(entity::article::Column::Status.eq(ArticleStatus::Published))
                 .add(entity::article::Column::PublishedAt.gt(Utc::now())),
         )
+}
+
+/// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+/// so that concurrent writers wait their turn instead of failing when they start to write.
+pub(crate) async fn begin_write(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
 }
 
 /// A qualified column expression, `table.column`.

@@ -13,6 +13,7 @@ use sea_orm::{
 use super::{
     begin, exist, listed, micros, not_cleared, not_found, now, slug_for, text, usable, Change, Ref,
 };
+use crate::service::links::replace_links;
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::{AppError, AppResult};
 
@@ -85,22 +86,6 @@ async fn check_references(
     Ok(())
 }
 
-fn ids(refs: &[Ref]) -> Vec<i64> {
-    refs.iter()
-        .filter_map(|reference| match reference {
-            Ref::Id(id) => Some(*id),
-            Ref::Unusable(_) => None,
-        })
-        .collect()
-}
-
-fn id_of(reference: Ref) -> Option<i64> {
-    match reference {
-        Ref::Id(id) => Some(id),
-        Ref::Unusable(_) => None,
-    }
-}
-
 /// Makes an article; its slug, when not given, from its title.
 pub async fn create(db: &DatabaseConnection, changes: ArticleChanges) -> AppResult<article::Model> {
     let mut problems = Problems::under("input");
@@ -131,7 +116,10 @@ pub async fn create(db: &DatabaseConnection, changes: ArticleChanges) -> AppResu
         status: Set(changes.status.apply(None).unwrap_or(ArticleStatus::Draft)),
         featured: Set(changes.featured.apply(None).unwrap_or(false)),
         published_at: Set(changes.published_at.apply(None).map(micros)),
-        source_id: Set(changes.source.apply(None).and_then(id_of)),
+        source_id: Set(changes
+            .source
+            .apply(None)
+            .and_then(|reference| reference.id())),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -174,7 +162,7 @@ pub async fn update(
     row.source_id = match changes.source {
         Change::Keep => row.source_id,
         Change::Clear => None,
-        Change::Set(reference) => id_of(reference),
+        Change::Set(reference) => reference.id(),
     };
     let row = row.into_active_model().reset_all().update(&txn).await?;
     replace_lists(&txn, id, changes.tags, changes.people, changes.meetings).await?;
@@ -222,73 +210,17 @@ async fn replace_lists(
     people: Change<Vec<Ref>>,
     meetings: Change<Vec<Ref>>,
 ) -> AppResult<()> {
-    if let Some(list) = given(tags) {
-        article_tag::Entity::delete_many()
-            .filter(article_tag::Column::ArticleId.eq(id))
-            .exec(txn)
-            .await?;
-        let rows: Vec<_> = ids(&list)
-            .into_iter()
-            .map(|tag_id| article_tag::ActiveModel {
-                id: NotSet,
-                article_id: Set(id),
-                tag_id: Set(tag_id),
-            })
-            .collect();
-        if !rows.is_empty() {
-            article_tag::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
+    let ids = |list: Vec<Ref>| list.iter().filter_map(Ref::id).collect::<Vec<i64>>();
+    if let Some(list) = tags.replacement() {
+        replace_links::<article_tag::Entity>(txn, id, &ids(list)).await?;
     }
-    if let Some(list) = given(people) {
-        article_person::Entity::delete_many()
-            .filter(article_person::Column::ArticleId.eq(id))
-            .exec(txn)
-            .await?;
-        let rows: Vec<_> = ids(&list)
-            .into_iter()
-            .map(|person_id| article_person::ActiveModel {
-                id: NotSet,
-                article_id: Set(id),
-                person_id: Set(person_id),
-            })
-            .collect();
-        if !rows.is_empty() {
-            article_person::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
+    if let Some(list) = people.replacement() {
+        replace_links::<article_person::Entity>(txn, id, &ids(list)).await?;
     }
-    if let Some(list) = given(meetings) {
-        article_meeting::Entity::delete_many()
-            .filter(article_meeting::Column::ArticleId.eq(id))
-            .exec(txn)
-            .await?;
-        let rows: Vec<_> = ids(&list)
-            .into_iter()
-            .map(|meeting_id| article_meeting::ActiveModel {
-                id: NotSet,
-                article_id: Set(id),
-                meeting_id: Set(meeting_id),
-            })
-            .collect();
-        if !rows.is_empty() {
-            article_meeting::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
+    if let Some(list) = meetings.replacement() {
+        replace_links::<article_meeting::Entity>(txn, id, &ids(list)).await?;
     }
     Ok(())
-}
-
-/// A list field's new entries: `None` to keep the stored list.
-fn given(list: Change<Vec<Ref>>) -> Option<Vec<Ref>> {
-    match list {
-        Change::Keep => None,
-        Change::Clear => Some(Vec::new()),
-        Change::Set(list) => Some(list),
-    }
 }
 
 /// Publishes an article: PUBLISHED, with `published_at` the time given (in the future, it

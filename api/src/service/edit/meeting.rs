@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{begin, exist, not_cleared, now, slug_for, text, touch, usable, Change, Ref};
+use crate::service::links::insert_rows;
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
 
@@ -177,10 +178,8 @@ async fn replace_participants(
     id: i64,
     participants: Change<Vec<(Ref, ParticipantRole)>>,
 ) -> AppResult<()> {
-    let participants = match participants {
-        Change::Keep => return Ok(()),
-        Change::Clear => Vec::new(),
-        Change::Set(list) => list,
+    let Some(participants) = participants.replacement() else {
+        return Ok(());
     };
     meeting_participant::Entity::delete_many()
         .filter(meeting_participant::Column::MeetingId.eq(id))
@@ -188,21 +187,16 @@ async fn replace_participants(
         .await?;
     let rows: Vec<_> = participants
         .into_iter()
-        .filter_map(|(person, role)| match person {
-            Ref::Id(person_id) => Some(meeting_participant::ActiveModel {
+        .filter_map(|(person, role)| {
+            Some(meeting_participant::ActiveModel {
                 id: NotSet,
                 meeting_id: Set(id),
-                person_id: Set(person_id),
+                person_id: Set(person.id()?),
                 role: Set(role),
-            }),
-            Ref::Unusable(_) => None,
+            })
         })
         .collect();
-    if !rows.is_empty() {
-        meeting_participant::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
-    }
+    insert_rows(txn, rows).await?;
     Ok(())
 }
 

@@ -13,8 +13,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryFilter,
-    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryFilter, QuerySelect,
 };
 
 use super::lookup::Keyed;
@@ -66,12 +65,33 @@ impl<T> Change<T> {
     }
 }
 
+impl<T> Change<Vec<T>> {
+    /// A list field's new entries: `None` keeps the stored list, a cleared list is empty.
+    pub fn replacement(self) -> Option<Vec<T>> {
+        match self {
+            Change::Keep => None,
+            Change::Clear => Some(Vec::new()),
+            Change::Set(list) => Some(list),
+        }
+    }
+}
+
 /// A reference to another record as the client gave it: an id, or why what was given names
 /// no record of the right kind (a malformed ID, the ID of another type).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ref {
     Id(i64),
     Unusable(String),
+}
+
+impl Ref {
+    /// The id, when the reference is usable.
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            Ref::Id(id) => Some(*id),
+            Ref::Unusable(_) => None,
+        }
+    }
 }
 
 /// Checks a patch's text field: a required field may not be cleared nor blank.
@@ -202,14 +222,9 @@ async fn taken<E: Keyed>(
     Ok(query.into_tuple::<i64>().one(txn).await?.is_some())
 }
 
-/// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
-/// so that concurrent writers wait their turn instead of failing when they start to write.
+/// Opens the mutation's transaction (see `service::begin_write`).
 pub(crate) async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    Ok(db.begin_with_options(options).await?)
+    Ok(super::begin_write(db).await?)
 }
 
 /// The time of a write, as the database keeps it (microseconds).

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{begin, not_cleared, now, slug_for, text, touch, Change};
+use crate::service::links::insert_rows;
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
 
@@ -136,7 +137,7 @@ async fn replace_lists(
     aliases: Change<Vec<String>>,
     positions: Change<Vec<PositionFields>>,
 ) -> AppResult<()> {
-    if let Some(aliases) = given(aliases) {
+    if let Some(aliases) = aliases.replacement() {
         person_alias::Entity::delete_many()
             .filter(person_alias::Column::PersonId.eq(id))
             .exec(txn)
@@ -149,13 +150,9 @@ async fn replace_lists(
                 alias: Set(alias),
             })
             .collect();
-        if !rows.is_empty() {
-            person_alias::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
+        insert_rows(txn, rows).await?;
     }
-    if let Some(positions) = given(positions) {
+    if let Some(positions) = positions.replacement() {
         position::Entity::delete_many()
             .filter(position::Column::PersonId.eq(id))
             .exec(txn)
@@ -171,21 +168,9 @@ async fn replace_lists(
                 ended_on: Set(held.ended_on),
             })
             .collect();
-        if !rows.is_empty() {
-            position::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
+        insert_rows(txn, rows).await?;
     }
     Ok(())
-}
-
-fn given<T>(list: Change<Vec<T>>) -> Option<Vec<T>> {
-    match list {
-        Change::Keep => None,
-        Change::Clear => Some(Vec::new()),
-        Change::Set(list) => Some(list),
-    }
 }
 
 /// Deletes a person with their aliases, positions, participations, mentions and quotes.

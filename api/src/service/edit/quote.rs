@@ -59,10 +59,7 @@ async fn check_references(
 }
 
 fn id_of(reference: &Change<Ref>) -> Option<i64> {
-    match reference {
-        Change::Set(Ref::Id(id)) => Some(*id),
-        _ => None,
-    }
+    reference.set().and_then(Ref::id)
 }
 
 /// The position after the last quote of an article.

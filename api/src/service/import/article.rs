@@ -7,15 +7,12 @@ use entity::{
     article, article_meeting, article_person, article_tag, meeting, person, quote, source, tag,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::store::{
-    insert_rows, no_duplicates, to_micros, write_back, Fault, Given, Outcome, Store, Written,
-};
+use super::store::{no_duplicates, to_micros, write_back, Fault, Given, Outcome, Store, Written};
 use super::write::{failed, records_of};
 use super::Problem;
+use crate::service::links::{insert_rows, link_rows, replace_links, stored_links};
 use crate::service::record::{ArticleRecord, QuoteRecord, Record};
 
 impl Store {
@@ -31,7 +28,7 @@ impl Store {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (index, record) in records.into_iter().enumerate() {
             let at = |fault| (index, fault);
-            let (source_id, links, quotes) = self.resolve_references(&record).await.map_err(at)?;
+            let (source_id, links, quotes) = self.resolve_references(&record).map_err(at)?;
             let given = Given::new(record.created_at, record.updated_at);
             let published_at = record.published_at.map(to_micros);
             let outcome = match stored.remove(&record.slug) {
@@ -83,8 +80,8 @@ impl Store {
     }
 
     /// What an article refers to, resolved: its source, links and quotes.
-    async fn resolve_references(
-        &mut self,
+    fn resolve_references(
+        &self,
         record: &ArticleRecord,
     ) -> Result<(Option<i64>, Links, Vec<WantedQuote>), Fault> {
         no_duplicates(&record.tags, |index| format!("tags[{index}]"))?;
@@ -92,29 +89,23 @@ impl Store {
         no_duplicates(&record.meetings, |index| format!("meetings[{index}]"))?;
         let source_id = match record.source.as_deref() {
             Some(slug) => {
-                let ids = self
-                    .resolve::<source::Entity>(&[(0, slug)], |_| "source".to_owned())
-                    .await?;
+                let ids = self.resolve::<source::Entity>(&[(0, slug)], |_| "source".to_owned())?;
                 ids.into_iter().next()
             }
             None => None,
         };
         let links = Links {
-            tags: self
-                .resolve::<tag::Entity>(&numbered(&record.tags), |index| format!("tags[{index}]"))
-                .await?,
-            people: self
-                .resolve::<person::Entity>(&numbered(&record.people), |index| {
-                    format!("people[{index}]")
-                })
-                .await?,
-            meetings: self
-                .resolve::<meeting::Entity>(&numbered(&record.meetings), |index| {
-                    format!("meetings[{index}]")
-                })
-                .await?,
+            tags: self.resolve::<tag::Entity>(&numbered(&record.tags), |index| {
+                format!("tags[{index}]")
+            })?,
+            people: self.resolve::<person::Entity>(&numbered(&record.people), |index| {
+                format!("people[{index}]")
+            })?,
+            meetings: self.resolve::<meeting::Entity>(&numbered(&record.meetings), |index| {
+                format!("meetings[{index}]")
+            })?,
         };
-        let quotes = self.resolve_quotes(&record.quotes).await?;
+        let quotes = self.resolve_quotes(&record.quotes)?;
         Ok((source_id, links, quotes))
     }
 
@@ -175,16 +166,13 @@ impl Store {
         )
         .await?;
         if tags_changed {
-            delete_links::<article_tag::Entity>(&self.txn, stored.id).await?;
-            insert_links::<article_tag::Entity>(&self.txn, stored.id, &links.tags).await?;
+            replace_links::<article_tag::Entity>(&self.txn, stored.id, &links.tags).await?;
         }
         if people_changed {
-            delete_links::<article_person::Entity>(&self.txn, stored.id).await?;
-            insert_links::<article_person::Entity>(&self.txn, stored.id, &links.people).await?;
+            replace_links::<article_person::Entity>(&self.txn, stored.id, &links.people).await?;
         }
         if meetings_changed {
-            delete_links::<article_meeting::Entity>(&self.txn, stored.id).await?;
-            insert_links::<article_meeting::Entity>(&self.txn, stored.id, &links.meetings).await?;
+            replace_links::<article_meeting::Entity>(&self.txn, stored.id, &links.meetings).await?;
         }
         if quotes_changed {
             quote::Entity::delete_many()
@@ -198,7 +186,7 @@ impl Store {
     }
 
     /// The quotes of a record with their speakers and meetings resolved.
-    async fn resolve_quotes(&mut self, quotes: &[QuoteRecord]) -> Result<Vec<WantedQuote>, Fault> {
+    fn resolve_quotes(&self, quotes: &[QuoteRecord]) -> Result<Vec<WantedQuote>, Fault> {
         if i32::try_from(quotes.len()).is_err() {
             return Err(Problem::new("quotes", "too many quotes").into());
         }
@@ -207,17 +195,15 @@ impl Store {
             .map(|said| said.person.as_str())
             .enumerate()
             .collect();
-        let speaker_ids = self
-            .resolve::<person::Entity>(&speakers, |index| format!("quotes[{index}].person"))
-            .await?;
+        let speaker_ids =
+            self.resolve::<person::Entity>(&speakers, |index| format!("quotes[{index}].person"))?;
         let meetings: Vec<(usize, &str)> = quotes
             .iter()
             .enumerate()
             .filter_map(|(index, said)| said.meeting.as_deref().map(|slug| (index, slug)))
             .collect();
-        let meeting_ids = self
-            .resolve::<meeting::Entity>(&meetings, |index| format!("quotes[{index}].meeting"))
-            .await?;
+        let meeting_ids =
+            self.resolve::<meeting::Entity>(&meetings, |index| format!("quotes[{index}].meeting"))?;
         let mut meeting_of: Vec<Option<i64>> = vec![None; quotes.len()];
         for (&(index, _), id) in meetings.iter().zip(meeting_ids) {
             if let Some(slot) = meeting_of.get_mut(index) {
@@ -298,79 +284,4 @@ fn quote_rows(
             updated_at: Set(updated_at),
         }
     })
-}
-
-/// A table linking articles to other records, in the order given.
-trait Link: EntityTrait {
-    fn id_column() -> Self::Column;
-    fn article_column() -> Self::Column;
-    fn other_column() -> Self::Column;
-    fn row(article_id: i64, other_id: i64) -> Self::ActiveModel;
-}
-
-macro_rules! link {
-    ($($module:ident: $column:ident $field:ident),* $(,)?) => {$(
-        impl Link for $module::Entity {
-            fn id_column() -> $module::Column {
-                $module::Column::Id
-            }
-            fn article_column() -> $module::Column {
-                $module::Column::ArticleId
-            }
-            fn other_column() -> $module::Column {
-                $module::Column::$column
-            }
-            fn row(article_id: i64, other_id: i64) -> $module::ActiveModel {
-                $module::ActiveModel {
-                    id: NotSet,
-                    article_id: Set(article_id),
-                    $field: Set(other_id),
-                }
-            }
-        }
-    )*};
-}
-
-link!(
-    article_tag: TagId tag_id,
-    article_person: PersonId person_id,
-    article_meeting: MeetingId meeting_id,
-);
-
-/// The ids an article links to through `L`, in order.
-async fn stored_links<L: Link>(
-    txn: &DatabaseTransaction,
-    article_id: i64,
-) -> Result<Vec<i64>, DbErr> {
-    L::find()
-        .select_only()
-        .column(L::other_column())
-        .filter(L::article_column().eq(article_id))
-        .order_by_asc(L::id_column())
-        .into_tuple()
-        .all(txn)
-        .await
-}
-
-async fn delete_links<L: Link>(txn: &DatabaseTransaction, article_id: i64) -> Result<(), DbErr> {
-    L::delete_many()
-        .filter(L::article_column().eq(article_id))
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-fn link_rows<L: Link>(
-    article_id: i64,
-    others: &[i64],
-) -> impl Iterator<Item = L::ActiveModel> + '_ {
-    others.iter().map(move |&other| L::row(article_id, other))
-}
-
-async fn insert_links<L: Link>(
-    txn: &DatabaseTransaction,
-    article_id: i64,
-    others: &[i64],
-) -> Result<(), DbErr> {
-    insert_rows(txn, link_rows::<L>(article_id, others).collect()).await
 }

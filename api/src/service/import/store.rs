@@ -11,19 +11,16 @@ use entity::{article, meeting, person, source, tag};
 use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, OnConflict, Query, Table};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, DeriveIden, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbErr, DeriveIden, IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use super::{ImportError, ImportSummary, Problem};
+use crate::service::links::{insert_rows, BATCH_ROWS};
 use crate::service::lookup::Keyed;
 use crate::service::record::Record;
 
 /// How many slug → id pairs the cache keeps per kind before it starts over.
 const CACHED_SLUGS_PER_KIND: usize = 10_000;
-
-/// How many rows one `INSERT` or `IN (…)` carries, well under every backend's parameter limit.
-pub(super) const BATCH_ROWS: usize = 500;
 
 /// How many consecutive records of one kind are written together: their slugs claimed, their
 /// references looked up and their new rows inserted in a few statements for all of them.
@@ -130,11 +127,7 @@ impl Store {
     pub(super) async fn begin(db: &DatabaseConnection) -> Result<Store, DbErr> {
         // Takes the write lock at once (SQLite), so that a mutation running meanwhile makes the
         // import wait rather than fail when it starts to write.
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        let txn = db.begin_with_options(options).await?;
+        let txn = crate::service::begin_write(db).await?;
         let seen = Table::create()
             .table(ImportSeen::Table)
             .temporary()
@@ -357,18 +350,9 @@ impl Store {
             cache.clear();
             missing = slugs.iter().collect();
         }
-        for batch in missing.chunks(BATCH_ROWS) {
-            let rows: Vec<(i64, String)> = E::find()
-                .select_only()
-                .column(E::id_column())
-                .column(E::slug_column())
-                .filter(E::slug_column().is_in(batch.iter().map(|slug| slug.as_str())))
-                .into_tuple()
-                .all(&self.txn)
-                .await?;
-            for (id, slug) in rows {
-                self.remember(E::KIND, slug, id);
-            }
+        let missing: Vec<&str> = missing.into_iter().map(String::as_str).collect();
+        for (id, slug) in ids_by_slug::<E>(&self.txn, &missing).await? {
+            self.remember(E::KIND, slug, id);
         }
         Ok(())
     }
@@ -410,18 +394,12 @@ impl Store {
         if cache.len() + slugs.len() > CACHED_SLUGS_PER_KIND {
             cache.clear();
         }
-        let mut ids: HashMap<String, i64> = HashMap::new();
-        for batch in slugs.chunks(BATCH_ROWS) {
-            let rows: Vec<(i64, String)> = E::find()
-                .select_only()
-                .column(E::id_column())
-                .column(E::slug_column())
-                .filter(E::slug_column().is_in(batch.iter().map(String::as_str)))
-                .into_tuple()
-                .all(&self.txn)
-                .await?;
-            ids.extend(rows.into_iter().map(|(id, slug)| (slug, id)));
-        }
+        let wanted: Vec<&str> = slugs.iter().map(String::as_str).collect();
+        let ids: HashMap<String, i64> = ids_by_slug::<E>(&self.txn, &wanted)
+            .await?
+            .into_iter()
+            .map(|(id, slug)| (slug, id))
+            .collect();
         let mut ordered = Vec::with_capacity(slugs.len());
         for slug in slugs {
             let id = *ids
@@ -439,51 +417,43 @@ impl Store {
     }
 
     /// The ids of referenced records, in the order of `refs`: (index for the field name, slug)
-    /// pairs. A slug neither cached nor in the database is an error at `field_of(index)`.
-    pub(super) async fn resolve<E: Slugged>(
-        &mut self,
+    /// pairs. `prefetch` has put every stored record the batch names into the cache, so a
+    /// slug the cache lacks names nothing: an error at `field_of(index)`.
+    pub(super) fn resolve<E: Slugged>(
+        &self,
         refs: &[(usize, &str)],
         field_of: impl Fn(usize) -> String,
     ) -> Result<Vec<i64>, Fault> {
-        let mut found: HashMap<&str, i64> = HashMap::new();
-        let mut missing: HashSet<&str> = HashSet::new();
         let cache = &self.ids[E::KIND.index()];
-        for &(_, slug) in refs {
-            match cache.get(slug) {
-                Some(&id) => {
-                    found.insert(slug, id);
-                }
-                None => {
-                    missing.insert(slug);
-                }
-            }
-        }
-        let queried: Vec<&str> = missing.iter().copied().collect();
-        for batch in queried.chunks(BATCH_ROWS) {
-            let rows: Vec<(i64, String)> = E::find()
-                .select_only()
-                .column(E::id_column())
-                .column(E::slug_column())
-                .filter(E::slug_column().is_in(batch.iter().copied()))
-                .into_tuple()
-                .all(&self.txn)
-                .await?;
-            for (id, slug) in rows {
-                if let Some(&key) = missing.get(slug.as_str()) {
-                    found.insert(key, id);
-                }
-                self.remember(E::KIND, slug, id);
-            }
-        }
         refs.iter()
             .map(|&(index, slug)| {
-                found.get(slug).copied().ok_or_else(|| {
+                cache.get(slug).copied().ok_or_else(|| {
                     let message = format!("no {} with slug {slug:?}", E::KIND.name());
                     Fault::Invalid(Problem::new(field_of(index), message))
                 })
             })
             .collect()
     }
+}
+
+/// The ids and slugs of the stored rows of `E` with these slugs, a few hundred per statement.
+async fn ids_by_slug<E: Slugged>(
+    txn: &DatabaseTransaction,
+    slugs: &[&str],
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let mut found = Vec::new();
+    for batch in slugs.chunks(BATCH_ROWS) {
+        let rows: Vec<(i64, String)> = E::find()
+            .select_only()
+            .column(E::id_column())
+            .column(E::slug_column())
+            .filter(E::slug_column().is_in(batch.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 /// The kind of a record.
@@ -571,21 +541,6 @@ where
         .reset_all()
         .update_without_returning(txn)
         .await?;
-    Ok(())
-}
-
-/// Inserts rows in batches, in order (ids grow in the order given).
-pub(super) async fn insert_rows<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> Result<(), DbErr>
-where
-    A: ActiveModelTrait,
-{
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<A> = rows.by_ref().take(BATCH_ROWS).collect();
-        A::Entity::insert_many(batch)
-            .exec_without_returning(txn)
-            .await?;
-    }
     Ok(())
 }
 

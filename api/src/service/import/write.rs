@@ -8,7 +8,8 @@ use entity::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::store::{insert_rows, no_duplicates, write_back, Fault, Given, Outcome, Store, Written};
+use super::store::{no_duplicates, write_back, Fault, Given, Outcome, Store, Written};
+use crate::service::links::insert_rows;
 use crate::service::record::{
     MeetingRecord, PersonRecord, PositionRecord, Record, SourceRecord, TagRecord,
 };
@@ -279,10 +280,7 @@ impl Store {
         let (mut outcomes, mut rows, mut slugs, mut lists) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (index, record) in records.into_iter().enumerate() {
-            let participants = self
-                .participants(&record)
-                .await
-                .map_err(|fault| (index, fault))?;
+            let participants = self.participants(&record).map_err(|fault| (index, fault))?;
             let outcome = match stored.remove(&record.slug) {
                 Some(row) => self.update_meeting(record, participants, row).await,
                 None => {
@@ -322,10 +320,7 @@ impl Store {
     }
 
     /// A meeting's participants with their people resolved.
-    async fn participants(
-        &mut self,
-        record: &MeetingRecord,
-    ) -> Result<Vec<(i64, ParticipantRole)>, Fault> {
+    fn participants(&self, record: &MeetingRecord) -> Result<Vec<(i64, ParticipantRole)>, Fault> {
         let person_field = |index: usize| format!("participants[{index}].person");
         no_duplicates(
             record
@@ -340,9 +335,7 @@ impl Store {
             .map(|taking_part| taking_part.person.as_str())
             .enumerate()
             .collect();
-        let person_ids = self
-            .resolve::<person::Entity>(&people, person_field)
-            .await?;
+        let person_ids = self.resolve::<person::Entity>(&people, person_field)?;
         let participants: Vec<(i64, ParticipantRole)> = person_ids
             .into_iter()
             .zip(
