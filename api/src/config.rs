@@ -42,9 +42,14 @@ pub struct Config {
     #[arg(long, env = "CONTENT_API_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
     /// How long one request may run, in seconds, before it is answered with
-    /// `SERVICE_UNAVAILABLE` (PostgreSQL cancels a statement after 10 s in any case).
+    /// `SERVICE_UNAVAILABLE`. On SQLite the statement running then is interrupted.
     #[arg(long, env = "CONTENT_API_REQUEST_TIMEOUT", default_value_t = 10.0)]
     pub request_timeout_seconds: f64,
+    /// How long one SQL statement of a request may run, in seconds, before the database
+    /// stops it (`SERVICE_UNAVAILABLE`): PostgreSQL's `statement_timeout`; on SQLite it
+    /// counts from when the statement (or transaction) took its connection.
+    #[arg(long, env = "CONTENT_API_STATEMENT_TIMEOUT", default_value_t = 10.0)]
+    pub statement_timeout_seconds: f64,
     /// `Cache-Control: public, max-age=N` on anonymous query answers, in seconds; 0 turns it
     /// off. Authenticated requests and mutations are always `private, no-store`.
     #[arg(long, env = "CONTENT_API_CACHE_MAX_AGE", default_value_t = 60)]
@@ -99,6 +104,7 @@ impl Config {
             no_introspection: false,
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 10.0,
+            statement_timeout_seconds: 10.0,
             cache_max_age: 60,
             cors_origins: Vec::new(),
             max_batch: 0,
@@ -119,6 +125,12 @@ impl Config {
         // Fractions are allowed (tests use a millisecond); nothing under one.
         std::time::Duration::try_from_secs_f64(self.request_timeout_seconds.max(0.001))
             .unwrap_or(std::time::Duration::from_secs(10))
+    }
+
+    /// How long one SQL statement of a request may run.
+    pub fn statement_timeout(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.statement_timeout_seconds.max(0.001))
+            .unwrap_or(crate::db::STATEMENT_TIMEOUT)
     }
 
     /// The query limits this config sets.

@@ -1,16 +1,40 @@
 //! Connecting to the database: SQLite (the embedded default) or PostgreSQL, the same code.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sqlx::sqlite::SqliteConnection;
 
 /// The database used when none is configured: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 
-/// The longest one SQL statement of a served request may run on PostgreSQL before the
-/// database cancels it.
+/// The longest one SQL statement of a served request may run before the database stops it,
+/// unless configured otherwise (`--statement-timeout-seconds`).
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many SQLite virtual-machine steps run between two looks at the clock: a few
+/// microseconds of work, so a statement stops within about a millisecond of its deadline.
+const STEPS_BETWEEN_CHECKS: i32 = 10_000;
+
+tokio::task_local! {
+    /// When the request being served runs out of time.
+    static DEADLINE: Instant;
+}
+
+/// Runs `future` (a request, and whatever it spawns with [`current_deadline`] carried over)
+/// with its deadline: on SQLite every statement it runs is interrupted when the deadline
+/// passes, and [`connect_with`]'s statement timeout applies.
+pub async fn within_deadline<F: Future>(deadline: Instant, future: F) -> F::Output {
+    DEADLINE.scope(deadline, future).await
+}
+
+/// The deadline of the request this task serves, if it serves one.
+pub fn current_deadline() -> Option<Instant> {
+    DEADLINE.try_with(|deadline| *deadline).ok()
+}
 
 /// Opens a pool on `url`. An in-memory SQLite database gets exactly one connection that
 /// lives as long as the pool (each connection to `:memory:` is its own empty database);
@@ -19,8 +43,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     connect_with(url, None).await
 }
 
-/// As `connect`; on PostgreSQL, with `statement_timeout` the database cancels any statement
-/// that runs longer.
+/// As `connect`, for serving: with `statement_timeout` the database stops any statement that
+/// runs longer. On PostgreSQL that is the server's own `statement_timeout`, on every
+/// statement. On SQLite, which runs in this process, a progress handler stops a statement
+/// (with `SQLITE_INTERRUPT`) past its deadline: the sooner of the request's deadline (see
+/// [`within_deadline`]) and `statement_timeout` after the connection was taken from the
+/// pool, which for a transaction covers the whole transaction. SQLite statements run
+/// outside a request (migrations, imports, readiness) have no limit.
 pub async fn connect_with(
     url: &str,
     statement_timeout: Option<Duration>,
@@ -30,6 +59,15 @@ pub async fn connect_with(
         // Case-insensitive text filters match with a Unicode-aware REGEXP on SQLite, whose
         // own LIKE folds ASCII letters only.
         .map_sqlx_sqlite_opts(|sqlite| sqlite.with_regexp())
+        // Each connection taken from the pool is given its statements' deadline. That replaces
+        // sqlx's ping on taking one, which SQLite, in this process, does not need: a
+        // connection whose thread is gone fails to give up its handle and is dropped.
+        .map_sqlx_sqlite_pool_opts(move |pool| {
+            pool.test_before_acquire(false)
+                .before_acquire(move |connection, _| {
+                    limit_statements(connection, statement_timeout)
+                })
+        })
         // A runaway statement is cancelled by PostgreSQL itself, whatever the client does.
         .map_sqlx_postgres_opts(move |postgres| match statement_timeout {
             Some(timeout) => {
@@ -56,8 +94,8 @@ pub async fn connect_with(
     } else {
         options.max_connections(16);
     }
-    if statement_timeout.is_some() {
-        // Serving: when the database is gone, requests fail fast rather than queue.
+    if statement_timeout.is_some() && !url.starts_with("sqlite") {
+        // Serving: when the database server is gone, requests fail fast rather than queue.
         options
             .connect_timeout(Duration::from_secs(2))
             .acquire_timeout(Duration::from_secs(2));
@@ -69,6 +107,29 @@ pub async fn connect_with(
         db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
     }
     Ok(db)
+}
+
+/// Installs (or removes) the progress handler that interrupts the statements of the request
+/// this task serves at their deadline; see [`connect_with`].
+fn limit_statements(
+    connection: &mut SqliteConnection,
+    statement_timeout: Option<Duration>,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    let deadline = current_deadline().map(|request| {
+        statement_timeout
+            .and_then(|timeout| Instant::now().checked_add(timeout))
+            .map_or(request, |statement| statement.min(request))
+    });
+    Box::pin(async move {
+        let mut handle = connection.lock_handle().await?;
+        match deadline {
+            Some(deadline) => {
+                handle.set_progress_handler(STEPS_BETWEEN_CHECKS, move || Instant::now() < deadline)
+            }
+            None => handle.remove_progress_handler(),
+        }
+        Ok(true)
+    })
 }
 
 /// Opens a pool on `url` and brings the schema up to date.

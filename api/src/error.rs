@@ -31,6 +31,11 @@ pub enum AppError {
     /// The request ran longer than allowed (`SERVICE_UNAVAILABLE`).
     #[error("the request took longer than {0:?} and was stopped")]
     Timeout(std::time::Duration),
+    /// The database stopped a statement that ran past its deadline or the statement timeout,
+    /// or (with no cause) a request past its deadline was refused another statement
+    /// (`SERVICE_UNAVAILABLE`).
+    #[error("the request took too long and was stopped")]
+    Cancelled(#[source] Option<DbErr>),
     /// Anything else (`INTERNAL_SERVER_ERROR`); the cause is logged, the client gets a generic message.
     #[error("internal server error")]
     Internal(String),
@@ -53,7 +58,9 @@ impl AppError {
             AppError::Conflict(_) => "CONFLICT",
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::Unavailable(_) | AppError::Timeout(_) => "SERVICE_UNAVAILABLE",
+            AppError::Unavailable(_) | AppError::Timeout(_) | AppError::Cancelled(_) => {
+                "SERVICE_UNAVAILABLE"
+            }
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -62,6 +69,7 @@ impl AppError {
     pub fn log(&self) {
         match self {
             AppError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            AppError::Cancelled(Some(cause)) => tracing::warn!(error = %cause, "statement stopped"),
             AppError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
             _ => {}
         }
@@ -72,6 +80,8 @@ impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
         if database_unreachable(&error) {
             AppError::Unavailable(error)
+        } else if statement_stopped(&error) {
+            AppError::Cancelled(Some(error))
         } else {
             AppError::Internal(error.to_string())
         }
@@ -95,6 +105,23 @@ fn database_unreachable(error: &DbErr) -> bool {
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::WorkerCrashed
         ),
+        _ => false,
+    }
+}
+
+/// Whether the database stopped the statement for taking too long: SQLite's
+/// `SQLITE_INTERRUPT` (9, from the progress handler `db::connect_with` installs) or
+/// PostgreSQL's `query_canceled` (57014, from `statement_timeout`).
+fn statement_stopped(error: &DbErr) -> bool {
+    let (DbErr::Query(sea_orm::RuntimeErr::SqlxError(cause))
+    | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(cause))) = error
+    else {
+        return false;
+    };
+    match cause.as_ref() {
+        sqlx::Error::Database(database) => {
+            matches!(database.code().as_deref(), Some("9" | "57014"))
+        }
         _ => false,
     }
 }

@@ -1,16 +1,14 @@
 //! The HTTP routes: `/graphql` (POST and GET), `/graphiql` and its assets, `/` (a redirect),
 //! `/health` and `/ready`.
 
-use std::panic::AssertUnwindSafe;
-
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::{Response, ServerError};
 use entity::Role;
-use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use crate::apq::{Persisted, PersistedQueries};
 use crate::graphql::context::request_data;
@@ -228,10 +226,30 @@ async fn execute_one(
 ) -> (Response, Option<StatusCode>) {
     let (context, loader) = request_data(state.db.clone(), role, state.max_filter_depth);
     let request = request.data(context).data(loader);
-    let running = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
-    // Past the timeout the execution is dropped, and with it its statements (PostgreSQL also
-    // cancels any statement running longer than `db::STATEMENT_TIMEOUT`).
-    let Ok(executed) = tokio::time::timeout(state.request_timeout, running).await else {
+    // The execution runs as a task of its own, which is left to finish when the deadline
+    // passes: a statement future dropped half-way can leave its PostgreSQL connection (over
+    // TLS) waiting forever on its way back to the pool. By then the statement running is
+    // being stopped (SQLite interrupts it at the deadline, see `db::connect_with`; PostgreSQL
+    // at its `statement_timeout`) and no new one starts (`graphql::context::request`).
+    let deadline = tokio::time::Instant::now() + state.request_timeout;
+    let schema = state.schema.clone();
+    let counter = metrics::current_counter().unwrap_or_default();
+    let execution = tokio::spawn(
+        metrics::counting(
+            counter,
+            crate::db::within_deadline(deadline.into_std(), async move {
+                schema.execute(request).await
+            }),
+        )
+        .instrument(tracing::Span::current()),
+    );
+    let executed = tokio::time::timeout_at(deadline, execution).await;
+    // A statement stopped at the deadline may answer just before the timer fires: past the
+    // deadline the answer is the timeout's, whichever came first.
+    let Some(executed) = executed
+        .ok()
+        .filter(|_| tokio::time::Instant::now() < deadline)
+    else {
         tracing::warn!(timeout = ?state.request_timeout, "a request ran out of time");
         let error = AppError::Timeout(state.request_timeout);
         let response = Response::from_errors(vec![coded_error(&error)]);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
+use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
@@ -97,12 +98,16 @@ impl Application {
     /// pool is a second one whose statements time out (migrations may take longer).
     pub async fn build(config: &Config) -> Result<Application, StartupError> {
         let url = &config.database.database_url;
-        let db = crate::db::connect_and_migrate(url).await?;
-        let mut db = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            db.close().await?;
-            crate::db::connect_with(url, Some(crate::db::STATEMENT_TIMEOUT)).await?
-        } else {
+        let timeout = Some(config.statement_timeout());
+        let mut db = if url.starts_with("sqlite") {
+            // One pool: SQLite limits statements only inside requests, so not migrations (and
+            // an in-memory database would not outlive its pool).
+            let db = crate::db::connect_with(url, timeout).await?;
+            migration::Migrator::up(&db, None).await?;
             db
+        } else {
+            crate::db::connect_and_migrate(url).await?.close().await?;
+            crate::db::connect_with(url, timeout).await?
         };
         // Statements count against the request that ran them (`/metrics`).
         db.set_metric_callback(|_| crate::metrics::count_statement());

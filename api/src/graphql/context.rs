@@ -4,6 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Result};
 use entity::Role;
+use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 
 use super::loaders::ContentLoader;
@@ -30,10 +31,15 @@ const BATCH_YIELDS: usize = 16;
 /// The batch's statements count for the request that spawned it.
 fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
     let counter = crate::metrics::current_counter();
+    let deadline = crate::db::current_deadline();
     tokio::spawn(async move {
         for _ in 0..BATCH_YIELDS {
             tokio::task::yield_now().await;
         }
+        let batch = match deadline {
+            Some(deadline) => crate::db::within_deadline(deadline, batch).boxed(),
+            None => batch,
+        };
         match counter {
             Some(counter) => crate::metrics::counting(counter, batch).await,
             None => batch.await,
@@ -75,13 +81,27 @@ fn missing() -> async_graphql::Error {
     ))
 }
 
-/// The request's context.
+/// Refuses to start more database work once the request is past its deadline. Its answer
+/// has gone out by then (503); what runs still finishes in the background (see
+/// `routes::execute_one`), and this keeps that to the statements already started.
+fn in_time() -> Result<()> {
+    match crate::db::current_deadline() {
+        Some(deadline) if std::time::Instant::now() >= deadline => {
+            Err(super::error::client_error(&AppError::Cancelled(None)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The request's context (and with it the database), while the request is in time.
 pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+    in_time()?;
     ctx.data::<RequestContext>().map_err(|_| missing())
 }
 
-/// The request's DataLoader.
+/// The request's DataLoader, while the request is in time.
 pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<ContentLoader>> {
+    in_time()?;
     ctx.data::<DataLoader<ContentLoader>>()
         .map_err(|_| missing())
 }

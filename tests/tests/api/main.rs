@@ -24,4 +24,5 @@ mod schema;
 mod search;
 mod serving;
 mod statements;
+mod timeouts;
 mod visibility;
