@@ -75,6 +75,10 @@ pub async fn connect_with(
             }
             None => postgres,
         })
+        // PostgreSQL: a connection is checked with a round trip only when it has been idle a
+        // while (one left broken by an outage is found and replaced then), not before every
+        // statement as sqlx does by default. SQLite is not pinged at all (below).
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));

@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use entity::article;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait,
@@ -137,18 +137,18 @@ impl Terms {
                         Alias::new("score"),
                     );
                 } else {
+                    // The query is a function in FROM, made once per statement: as an
+                    // expression with a parameter it would be parsed again for every row a
+                    // generic plan ranks.
                     query
-                        .expr_as(
-                            Expr::cust_with_values(
-                                "ts_rank(words, plainto_tsquery('english', $1))::float8",
-                                [words.clone()],
-                            ),
-                            Alias::new("score"),
+                        .from_function(
+                            Func::cust("plainto_tsquery")
+                                .arg(Expr::cust("'english'::regconfig"))
+                                .arg(words),
+                            Alias::new("q"),
                         )
-                        .and_where(Expr::cust_with_values(
-                            "words @@ plainto_tsquery('english', $1)",
-                            [words],
-                        ));
+                        .expr_as(Expr::cust("ts_rank(words, q)::float8"), Alias::new("score"))
+                        .and_where(Expr::cust("words @@ q"));
                 }
                 for run in &self.runs {
                     query.and_where(Expr::cust_with_values("body LIKE $1", [format!("%{run}%")]));
