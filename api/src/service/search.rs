@@ -245,11 +245,19 @@ impl Scope {
         if self.visibility == Visibility::Published && self.kinds.contains(&SearchKind::Article) {
             // Checked against the few hidden articles (an index range), not the many
             // published ones: the same rows, a far smaller set to build per statement.
-            let hidden = Scope::rows_of::<article::Entity>(article::Column::Id, super::hidden());
-            query.and_where(
-                kind()
-                    .ne(SearchKind::Article as i64)
-                    .or(id().not_in_subquery(hidden)),
+            let visible = super::hidden()
+                .into_iter()
+                .map(|hidden| {
+                    id().not_in_subquery(Scope::rows_of::<article::Entity>(
+                        article::Column::Id,
+                        hidden,
+                    ))
+                })
+                .fold(Condition::all(), Condition::add);
+            query.cond_where(
+                Condition::any()
+                    .add(kind().ne(SearchKind::Article as i64))
+                    .add(visible),
             );
         }
         if let Some((restricted, rows)) = &self.restrict {

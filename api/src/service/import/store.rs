@@ -11,13 +11,17 @@ use entity::{article, meeting, person, source, tag};
 use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Index, OnConflict, Query, Table};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, DeriveIden, IntoActiveModel, QueryFilter, QuerySelect,
+    DatabaseTransaction, DbBackend, DbErr, DeriveIden, IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use super::{ImportError, ImportSummary, Problem};
 use crate::service::links::{insert_rows, BATCH_ROWS};
 use crate::service::lookup::Keyed;
 use crate::service::record::Record;
+
+/// From how many created or updated records on an import is a bulk load, after which
+/// PostgreSQL vacuums as well as analyses.
+const BULK_LOAD_ROWS: u64 = 10_000;
 
 /// How many slug → id pairs the cache keeps per kind before it starts over.
 const CACHED_SLUGS_PER_KIND: usize = 10_000;
@@ -161,10 +165,17 @@ impl Store {
                     .execute(&Table::drop().table(ImportSeen::Table).to_owned())
                     .await?;
                 self.txn.commit().await?;
-                if self.summary.created + self.summary.updated > 0 {
+                let changed = self.summary.created + self.summary.updated;
+                if changed > 0 {
                     // Fresh statistics let the query planner pick the right indexes (without
-                    // them SQLite reads articles by status rather than by id, for one).
-                    self.db.execute_unprepared("ANALYZE").await?;
+                    // them SQLite reads articles by status rather than by id, for one). After a
+                    // bulk load PostgreSQL also vacuums, which marks the new rows visible to
+                    // all so that index-only scans need not read the table (autovacuum would
+                    // get there, later).
+                    let bulk = changed >= BULK_LOAD_ROWS
+                        && self.db.get_database_backend() == DbBackend::Postgres;
+                    let statement = if bulk { "VACUUM (ANALYZE)" } else { "ANALYZE" };
+                    self.db.execute_unprepared(statement).await?;
                 }
                 Ok(self.summary)
             }
