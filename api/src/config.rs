@@ -127,9 +127,11 @@ impl Config {
             .unwrap_or(std::time::Duration::from_secs(10))
     }
 
-    /// How long one SQL statement of a request may run.
+    /// How long one SQL statement of a request may run: at least a millisecond, at most a
+    /// day (PostgreSQL refuses a `statement_timeout` past about 24 days).
     pub fn statement_timeout(&self) -> std::time::Duration {
-        std::time::Duration::try_from_secs_f64(self.statement_timeout_seconds.max(0.001))
+        const DAY: f64 = 24.0 * 3600.0;
+        std::time::Duration::try_from_secs_f64(self.statement_timeout_seconds.clamp(0.001, DAY))
             .unwrap_or(crate::db::STATEMENT_TIMEOUT)
     }
 

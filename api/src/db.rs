@@ -62,10 +62,17 @@ pub async fn connect_with(
         // Each connection taken from the pool is given its statements' deadline. That replaces
         // sqlx's ping on taking one, which SQLite, in this process, does not need: a
         // connection whose thread is gone fails to give up its handle and is dropped.
+        // New connections are not "acquired" in sqlx's sense, so they get it on connecting.
         .map_sqlx_sqlite_pool_opts(move |pool| {
             pool.test_before_acquire(false)
                 .before_acquire(move |connection, _| {
                     limit_statements(connection, statement_timeout)
+                })
+                .after_connect(move |connection, _| {
+                    Box::pin(async move {
+                        limit_statements(connection, statement_timeout).await?;
+                        Ok(())
+                    })
                 })
         })
         // A runaway statement is cancelled by PostgreSQL itself, whatever the client does.
@@ -114,11 +121,16 @@ pub async fn connect_with(
 }
 
 /// Installs (or removes) the progress handler that interrupts the statements of the request
-/// this task serves at their deadline; see [`connect_with`].
+/// this task serves at their deadline; see [`connect_with`]. A connection still inside a
+/// transaction is refused (the pool closes it): an interrupted write rolls its transaction
+/// back inside SQLite, and sqlx's own count of open transactions is then out of step.
 fn limit_statements(
     connection: &mut SqliteConnection,
     statement_timeout: Option<Duration>,
 ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    if sqlx::Connection::is_in_transaction(connection) {
+        return Box::pin(async { Ok(false) });
+    }
     let deadline = current_deadline().map(|request| {
         statement_timeout
             .and_then(|timeout| Instant::now().checked_add(timeout))

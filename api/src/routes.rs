@@ -244,20 +244,13 @@ async fn execute_one(
         .instrument(tracing::Span::current()),
     );
     let executed = tokio::time::timeout_at(deadline, execution).await;
-    // A statement stopped at the deadline may answer just before the timer fires: past the
-    // deadline the answer is the timeout's, whichever came first.
-    let Some(executed) = executed
-        .ok()
-        .filter(|_| tokio::time::Instant::now() < deadline)
-    else {
-        tracing::warn!(timeout = ?state.request_timeout, "a request ran out of time");
-        let error = AppError::Timeout(state.request_timeout);
-        let response = Response::from_errors(vec![coded_error(&error)]);
-        return (response, Some(StatusCode::SERVICE_UNAVAILABLE));
-    };
+    // A statement stopped at the deadline may fail just before the timer fires: an answer
+    // with errors that came in past the deadline is the timeout's too. One without errors
+    // stands (a mutation commits only before its deadline).
+    let late = || tokio::time::Instant::now() >= deadline;
     match executed {
-        Ok(response) => (ensure_codes(response), None),
-        Err(_) => {
+        Ok(Ok(response)) if !(late() && response.is_err()) => (ensure_codes(response), None),
+        Ok(Err(failure)) if failure.is_panic() => {
             tracing::error!("a resolver panicked");
             let mut error = ServerError::new("internal server error", None);
             error
@@ -268,6 +261,13 @@ async fn execute_one(
                 Response::from_errors(vec![error]),
                 Some(StatusCode::INTERNAL_SERVER_ERROR),
             )
+        }
+        // Out of time, or the execution was cancelled (the server is stopping).
+        _ => {
+            tracing::warn!(timeout = ?state.request_timeout, "a request ran out of time");
+            let error = AppError::Timeout(state.request_timeout);
+            let response = Response::from_errors(vec![coded_error(&error)]);
+            (response, Some(StatusCode::SERVICE_UNAVAILABLE))
         }
     }
 }

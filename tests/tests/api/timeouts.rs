@@ -122,6 +122,7 @@ impl SlowApp {
                 sea_orm::DbBackend::Postgres,
                 "SELECT count(*) AS running FROM pg_stat_activity \
                  WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                 AND backend_type = 'client backend' \
                  AND state = 'active' AND query LIKE '%meeting_participants%'",
             )))
             .unwrap()
@@ -170,10 +171,17 @@ fn a_request_past_its_deadline_stops_its_statement() {
     // deadline; PostgreSQL stops it at its statement timeout, here 2 s.
     let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty());
     let app = SlowApp::start(0.5, if postgres { 2.0 } else { 600.0 });
-    let (status, answer) = app.post(SLOW);
-    assert_eq!(status, 503, "{answer}");
-    assert_eq!(code(&answer["errors"][0]), "SERVICE_UNAVAILABLE");
-    assert!(answer.get("data").is_none_or(Value::is_null), "{answer}");
+    // Three at once: the pool opens new connections for two of them, and those are limited
+    // as much as the one it already had.
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let requests: Vec<_> = (0..3).map(|_| scope.spawn(|| app.post(SLOW))).collect();
+        requests.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (status, answer) in answers {
+        assert_eq!(status, 503, "{answer}");
+        assert_eq!(code(&answer["errors"][0]), "SERVICE_UNAVAILABLE");
+        assert!(answer.get("data").is_none_or(Value::is_null), "{answer}");
+    }
     // The abandoned statement no longer holds its connection (it would for minutes).
     assert!(app.pool_settles_within(Duration::from_secs(15)));
     if postgres {
@@ -181,4 +189,42 @@ fn a_request_past_its_deadline_stops_its_statement() {
     }
     let (status, answer) = app.post("{ articles(first: 1) { totalCount } }");
     assert_eq!(status, 200, "{answer}");
+}
+
+#[test]
+fn a_mutation_past_its_deadline_rolls_back_rather_than_commits() {
+    use content_api::service::edit::tag::{create, TagChanges};
+    use content_api::service::edit::Change;
+    let db = TestDb::new();
+    let tag = |name: &str| TagChanges {
+        name: Change::Set(name.to_owned()),
+        ..TagChanges::default()
+    };
+    let tags = || {
+        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
+            db.db.get_database_backend(),
+            "SELECT count(*) AS n FROM tags",
+        )))
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    // Its request ran out of time (its client was told so) before the commit.
+    let passed = Instant::now();
+    let late = db.run(content_api::db::within_deadline(
+        passed,
+        create(&db.db, tag("Too late")),
+    ));
+    let error = late.unwrap_err();
+    assert_eq!(error.code(), "SERVICE_UNAVAILABLE");
+    assert_eq!(tags(), 0);
+    // In time, the same mutation lands.
+    let ahead = Instant::now() + Duration::from_secs(60);
+    let made = db.run(content_api::db::within_deadline(
+        ahead,
+        create(&db.db, tag("In time")),
+    ));
+    assert_eq!(made.unwrap().name, "In time");
+    assert_eq!(tags(), 1);
 }

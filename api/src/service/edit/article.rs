@@ -11,7 +11,8 @@ use sea_orm::{
 };
 
 use super::{
-    begin, exist, listed, micros, not_cleared, not_found, now, slug_for, text, usable, Change, Ref,
+    begin, commit, exist, listed, micros, not_cleared, not_found, now, slug_for, text, usable,
+    Change, Ref,
 };
 use crate::service::links::replace_links;
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
@@ -126,7 +127,7 @@ pub async fn create(db: &DatabaseConnection, changes: ArticleChanges) -> AppResu
     };
     let row = row.insert(&txn).await?;
     replace_lists(&txn, row.id, changes.tags, changes.people, changes.meetings).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -166,7 +167,7 @@ pub async fn update(
     };
     let row = row.into_active_model().reset_all().update(&txn).await?;
     replace_lists(&txn, id, changes.tags, changes.people, changes.meetings).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 

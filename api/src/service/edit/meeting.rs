@@ -8,7 +8,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 
-use super::{begin, exist, not_cleared, now, slug_for, text, touch, usable, Change, Ref};
+use super::{begin, commit, exist, not_cleared, now, slug_for, text, touch, usable, Change, Ref};
 use crate::service::links::insert_rows;
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
@@ -143,7 +143,7 @@ pub async fn create(db: &DatabaseConnection, changes: MeetingChanges) -> AppResu
     .insert(&txn)
     .await?;
     replace_participants(&txn, row.id, changes.participants).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -169,7 +169,7 @@ pub async fn update(
     row.occasion = changes.occasion.apply(row.occasion);
     let row = row.into_active_model().reset_all().update(&txn).await?;
     replace_participants(&txn, id, changes.participants).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 

@@ -227,6 +227,18 @@ pub(crate) async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransact
     Ok(super::begin_write(db).await?)
 }
 
+/// Commits the mutation's transaction, unless the request it serves has run out of time:
+/// its client has been told it was stopped (503), so it is rolled back instead.
+pub(crate) async fn commit(txn: DatabaseTransaction) -> AppResult<()> {
+    let late =
+        crate::db::current_deadline().is_some_and(|deadline| std::time::Instant::now() >= deadline);
+    if late {
+        txn.rollback().await?;
+        return Err(AppError::Cancelled(None));
+    }
+    Ok(txn.commit().await?)
+}
+
 /// The time of a write, as the database keeps it (microseconds).
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -252,8 +264,7 @@ pub(crate) async fn delete<E: Keyed>(
     if deleted.rows_affected == 0 {
         return Err(not_found(what));
     }
-    txn.commit().await?;
-    Ok(())
+    commit(txn).await
 }
 
 /// A time as the database keeps it (microseconds).

@@ -8,7 +8,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 
-use super::{begin, not_cleared, now, slug_for, text, touch, Change};
+use super::{begin, commit, not_cleared, now, slug_for, text, touch, Change};
 use crate::service::links::insert_rows;
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
@@ -105,7 +105,7 @@ pub async fn create(db: &DatabaseConnection, changes: PersonChanges) -> AppResul
     .insert(&txn)
     .await?;
     replace_lists(&txn, row.id, changes.aliases, changes.positions).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -127,7 +127,7 @@ pub async fn update(
     row.bio = changes.bio.apply(row.bio);
     let row = row.into_active_model().reset_all().update(&txn).await?;
     replace_lists(&txn, id, changes.aliases, changes.positions).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 

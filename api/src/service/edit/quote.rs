@@ -9,7 +9,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QuerySelect,
 };
 
-use super::{begin, exist, not_cleared, not_found, now, text, usable, Change, Ref};
+use super::{begin, commit, exist, not_cleared, not_found, now, text, usable, Change, Ref};
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
 
@@ -97,7 +97,7 @@ pub async fn create(db: &DatabaseConnection, changes: QuoteChanges) -> AppResult
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -136,7 +136,7 @@ pub async fn update(
     row.text = changes.text.apply_required(row.text);
     row.verb = changes.verb.apply(row.verb);
     let row = row.into_active_model().reset_all().update(&txn).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -146,6 +146,6 @@ pub async fn delete(db: &DatabaseConnection, id: i64) -> AppResult<()> {
     if deleted.rows_affected == 0 {
         return Err(not_found("quote"));
     }
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(())
 }

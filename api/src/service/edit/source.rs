@@ -4,7 +4,7 @@ use entity::{source, SourceKind};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
 
-use super::{begin, not_cleared, now, slug_for, text, touch, Change};
+use super::{begin, commit, not_cleared, now, slug_for, text, touch, Change};
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
 
@@ -68,7 +68,7 @@ pub async fn create(db: &DatabaseConnection, changes: SourceChanges) -> AppResul
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -89,7 +89,7 @@ pub async fn update(
     row.url = changes.url.apply(row.url);
     row.description = changes.description.apply(row.description);
     let row = row.into_active_model().reset_all().update(&txn).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 

@@ -4,7 +4,7 @@ use entity::tag;
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
 
-use super::{begin, not_cleared, now, slug_for, text, touch, Change};
+use super::{begin, commit, not_cleared, now, slug_for, text, touch, Change};
 use crate::service::validate::{Problems, MAX_INDEXED_CHARS};
 use crate::AppResult;
 
@@ -53,7 +53,7 @@ pub async fn create(db: &DatabaseConnection, changes: TagChanges) -> AppResult<t
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 
@@ -71,7 +71,7 @@ pub async fn update(
     }
     row.name = changes.name.apply_required(row.name);
     let row = row.into_active_model().reset_all().update(&txn).await?;
-    txn.commit().await?;
+    commit(txn).await?;
     Ok(row)
 }
 

@@ -175,7 +175,10 @@ impl Store {
                     let bulk = changed >= BULK_LOAD_ROWS
                         && self.db.get_database_backend() == DbBackend::Postgres;
                     let statement = if bulk { "VACUUM (ANALYZE)" } else { "ANALYZE" };
-                    self.db.execute_unprepared(statement).await?;
+                    // The import has landed: a failure here is only the log's business.
+                    if let Err(cause) = self.db.execute_unprepared(statement).await {
+                        tracing::warn!(error = %cause, statement, "after an import");
+                    }
                 }
                 Ok(self.summary)
             }
