@@ -868,3 +868,34 @@ fn an_import_leaves_sqlite_averages_but_no_value_samples_for_the_planner() {
     // a bound value (such as the visibility test's "now") changes.
     assert_eq!(count("sqlite_stat4"), 0);
 }
+
+#[test]
+fn a_bulk_import_vacuums_postgresql_so_index_only_scans_skip_the_table() {
+    use sea_orm::ConnectionTrait;
+    let db = TestDb::new();
+    if db.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let vacuumed = || -> bool {
+        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_stat_clear_snapshot() IS NULL AS cleared, last_vacuum IS NOT NULL AS done \
+             FROM pg_stat_user_tables WHERE relname = 'tags'",
+        )))
+        .unwrap()
+        .unwrap()
+        .try_get::<bool>("", "done")
+        .unwrap()
+    };
+    // A small import only analyses.
+    db.run(import_bundle(&db.db, SEED_BUNDLE)).unwrap();
+    assert!(!vacuumed());
+    // Ten thousand records are a bulk load.
+    let tags: Vec<serde_json::Value> = (0..10_000)
+        .map(|i| serde_json::json!({"slug": format!("bulk-{i}"), "name": format!("Bulk {i}")}))
+        .collect();
+    let bundle = serde_json::to_vec(&serde_json::json!({ "tags": tags })).unwrap();
+    let summary = db.run(import_bundle(&db.db, &bundle)).unwrap();
+    assert_eq!(summary.created, 10_000);
+    assert!(vacuumed());
+}
