@@ -122,17 +122,12 @@ impl Config {
 impl Config {
     /// How long one request may run.
     pub fn request_timeout(&self) -> std::time::Duration {
-        // Fractions are allowed (tests use a millisecond); nothing under one.
-        std::time::Duration::try_from_secs_f64(self.request_timeout_seconds.max(0.001))
-            .unwrap_or(std::time::Duration::from_secs(10))
+        seconds(self.request_timeout_seconds)
     }
 
-    /// How long one SQL statement of a request may run: at least a millisecond, at most a
-    /// day (PostgreSQL refuses a `statement_timeout` past about 24 days).
+    /// How long one SQL statement of a request may run.
     pub fn statement_timeout(&self) -> std::time::Duration {
-        const DAY: f64 = 24.0 * 3600.0;
-        std::time::Duration::try_from_secs_f64(self.statement_timeout_seconds.clamp(0.001, DAY))
-            .unwrap_or(crate::db::STATEMENT_TIMEOUT)
+        seconds(self.statement_timeout_seconds)
     }
 
     /// The query limits this config sets.
@@ -145,4 +140,12 @@ impl Config {
             introspection: !self.no_introspection,
         }
     }
+}
+
+/// A time limit given in seconds: fractions allowed (tests use a millisecond), at least a
+/// millisecond, at most a day (PostgreSQL refuses a `statement_timeout` past about 24 days).
+fn seconds(value: f64) -> std::time::Duration {
+    const DAY: f64 = 24.0 * 3600.0;
+    std::time::Duration::try_from_secs_f64(value.clamp(0.001, DAY))
+        .unwrap_or(crate::db::STATEMENT_TIMEOUT)
 }

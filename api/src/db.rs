@@ -36,6 +36,11 @@ pub fn current_deadline() -> Option<Instant> {
     DEADLINE.try_with(|deadline| *deadline).ok()
 }
 
+/// Whether this task serves a request that has run out of time.
+pub fn past_deadline() -> bool {
+    current_deadline().is_some_and(|deadline| Instant::now() >= deadline)
+}
+
 /// Opens a pool on `url`. An in-memory SQLite database gets exactly one connection that
 /// lives as long as the pool (each connection to `:memory:` is its own empty database);
 /// a SQLite file is switched to WAL.
@@ -150,7 +155,15 @@ fn limit_statements(
 
 /// Opens a pool on `url` and brings the schema up to date.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = connect(url).await?;
+    connect_and_migrate_with(url, None).await
+}
+
+/// As `connect_and_migrate`, the pool opened by [`connect_with`].
+pub async fn connect_and_migrate_with(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
+    let db = connect_with(url, statement_timeout).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }

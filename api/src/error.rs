@@ -91,38 +91,39 @@ impl From<DbErr> for AppError {
 /// Whether an error says the database cannot be reached (rather than that a statement
 /// failed): no connection to be had, or the connection broke under the statement.
 fn database_unreachable(error: &DbErr) -> bool {
-    let runtime = match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Query(runtime) | DbErr::Exec(runtime) => runtime,
-        _ => return false,
-    };
-    match runtime {
-        sea_orm::RuntimeErr::SqlxError(cause) => matches!(
-            cause.as_ref(),
+    if matches!(error, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    matches!(
+        sqlx_cause(error),
+        Some(
             sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::WorkerCrashed
-        ),
-        _ => false,
-    }
+        )
+    )
 }
 
 /// Whether the database stopped the statement for taking too long: SQLite's
 /// `SQLITE_INTERRUPT` (9, from the progress handler `db::connect_with` installs) or
 /// PostgreSQL's `query_canceled` (57014, from `statement_timeout`).
 fn statement_stopped(error: &DbErr) -> bool {
-    let (DbErr::Query(sea_orm::RuntimeErr::SqlxError(cause))
-    | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(cause))) = error
-    else {
-        return false;
-    };
-    match cause.as_ref() {
-        sqlx::Error::Database(database) => {
+    match sqlx_cause(error) {
+        Some(sqlx::Error::Database(database)) => {
             matches!(database.code().as_deref(), Some("9" | "57014"))
         }
         _ => false,
+    }
+}
+
+/// The sqlx error under a failed statement, if that is what it is.
+fn sqlx_cause(error: &DbErr) -> Option<&sqlx::Error> {
+    match error {
+        DbErr::Query(sea_orm::RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(cause)) => Some(cause.as_ref()),
+        _ => None,
     }
 }
 

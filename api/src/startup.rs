@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
-use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
@@ -102,9 +101,7 @@ impl Application {
         let mut db = if url.starts_with("sqlite") {
             // One pool: SQLite limits statements only inside requests, so not migrations (and
             // an in-memory database would not outlive its pool).
-            let db = crate::db::connect_with(url, timeout).await?;
-            migration::Migrator::up(&db, None).await?;
-            db
+            crate::db::connect_and_migrate_with(url, timeout).await?
         } else {
             crate::db::connect_and_migrate(url).await?.close().await?;
             crate::db::connect_with(url, timeout).await?

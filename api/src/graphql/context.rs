@@ -85,12 +85,10 @@ fn missing() -> async_graphql::Error {
 /// has gone out by then (503); what runs still finishes in the background (see
 /// `routes::execute_one`), and this keeps that to the statements already started.
 fn in_time() -> Result<()> {
-    match crate::db::current_deadline() {
-        Some(deadline) if std::time::Instant::now() >= deadline => {
-            Err(super::error::client_error(&AppError::Cancelled(None)))
-        }
-        _ => Ok(()),
+    if crate::db::past_deadline() {
+        return Err(super::error::client_error(&AppError::Cancelled(None)));
     }
+    Ok(())
 }
 
 /// The request's context (and with it the database), while the request is in time.

@@ -230,9 +230,7 @@ pub(crate) async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransact
 /// Commits the mutation's transaction, unless the request it serves has run out of time:
 /// its client has been told it was stopped (503), so it is rolled back instead.
 pub(crate) async fn commit(txn: DatabaseTransaction) -> AppResult<()> {
-    let late =
-        crate::db::current_deadline().is_some_and(|deadline| std::time::Instant::now() >= deadline);
-    if late {
+    if crate::db::past_deadline() {
         txn.rollback().await?;
         return Err(AppError::Cancelled(None));
     }
