@@ -14,7 +14,7 @@ use crate::apq::{Persisted, PersistedQueries};
 use crate::graphql::context::request_data;
 use crate::graphql::error::client_error;
 use crate::graphql::error::ensure_codes;
-use crate::graphql::AppSchema;
+use crate::graphql::{AppSchema, Limits};
 use crate::metrics::{self, Metrics, Outcome};
 use crate::service::token::Authenticator;
 use crate::AppError;
@@ -28,6 +28,8 @@ use std::sync::Arc;
 /// What every handler shares.
 pub struct AppState {
     pub schema: AppSchema,
+    /// What a query may cost; every request runs through [`Limits::execute`].
+    pub limits: Limits,
     pub db: DatabaseConnection,
     /// How deep filter arguments may nest.
     pub max_filter_depth: usize,
@@ -232,13 +234,13 @@ async fn execute_one(
     // being stopped (SQLite interrupts it at the deadline, see `db::connect_with`; PostgreSQL
     // at its `statement_timeout`) and no new one starts (`graphql::context::request`).
     let deadline = tokio::time::Instant::now() + state.request_timeout;
-    let schema = state.schema.clone();
+    let (schema, limits) = (state.schema.clone(), state.limits);
     let counter = metrics::current_counter().unwrap_or_default();
     let execution = tokio::spawn(
         metrics::counting(
             counter,
             crate::db::within_deadline(deadline.into_std(), async move {
-                schema.execute(request).await
+                limits.execute(&schema, request).await
             }),
         )
         .instrument(tracing::Span::current()),

@@ -139,6 +139,7 @@ impl Application {
             draining: draining.clone(),
             max_batch: usize::try_from(config.max_batch).unwrap_or(0).min(10),
             schema: build_schema_with(config.limits()),
+            limits: config.limits(),
             db,
             max_filter_depth: config.max_filter_depth,
             require_auth: config.require_auth,

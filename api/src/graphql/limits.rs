@@ -6,18 +6,17 @@
 //!
 //! async-graphql's own validation expands fragment spreads without memoisation, so a small
 //! document whose fragments spread each other (8 spreads × 10 levels) would keep a worker busy
-//! for ever; this extension refuses such a document before validation sees it.
+//! for ever; [`Limits::execute`] refuses such a document before validation sees it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Name, Pos, Positioned, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{
+    Name, ObjectType, Pos, Positioned, Request, Response, Schema, ServerError, ServerResult,
+    SubscriptionType, Value, Variables,
+};
 
 /// The limits, all configurable (see `Config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,33 +53,30 @@ const MAX_INTROSPECTION_LISTS: usize = 3;
 /// The introspection fields whose nesting is counted.
 const INTROSPECTION_LISTS: [&str; 4] = ["fields", "interfaces", "possibleTypes", "inputFields"];
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension {
-            limits: *self,
-            cost: Mutex::new(None),
-        })
-    }
-}
-
-struct LimitsExtension {
-    limits: Limits,
-    /// The cost of this request's query, once measured.
-    cost: Mutex<Option<Measure>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let measured = *self
-            .cost
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+impl Limits {
+    /// Runs `request` on `schema` within the limits: the document is counted, parsed and
+    /// measured here, and async-graphql is handed the parsed document (one parse per
+    /// request). Checking here rather than in an async-graphql extension keeps every
+    /// resolved field on async-graphql's direct path: with any extension installed, each
+    /// field goes through the extension chain and two look-ups in the schema's registry.
+    pub async fn execute<Q, M, S>(&self, schema: &Schema<Q, M, S>, mut request: Request) -> Response
+    where
+        Q: ObjectType + 'static,
+        M: ObjectType + 'static,
+        S: SubscriptionType + 'static,
+    {
+        let (checked, measured) = self.check(&request.query, &request.variables);
+        let mut response = match checked {
+            Ok(parsed) => {
+                request.set_parsed_query(parsed);
+                schema.execute(request).await
+            }
+            Err(error) => Response::from_errors(vec![error]),
+        };
         if let Some(measure) = measured {
             let mut cost = async_graphql::indexmap::IndexMap::new();
             cost.insert(Name::new("requested"), Value::from(measure.cost));
-            cost.insert(Name::new("maximum"), Value::from(self.limits.max_cost));
+            cost.insert(Name::new("maximum"), Value::from(self.max_cost));
             cost.insert(Name::new("aliases"), Value::from(measure.aliases));
             response
                 .extensions
@@ -89,50 +85,53 @@ impl Extension for LimitsExtension {
         response
     }
 
-    async fn parse_query(
+    /// The parsed document when `query` is within the limits, else the error refusing it;
+    /// and the query's measure once taken (a query refused for its cost still reports it).
+    fn check(
         &self,
-        ctx: &ExtensionContext<'_>,
         query: &str,
         variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let tokens = count_tokens(query, self.limits.max_tokens);
-        if tokens > self.limits.max_tokens {
-            return Err(too_complex(format!(
+    ) -> (ServerResult<ExecutableDocument>, Option<Measure>) {
+        let tokens = count_tokens(query, self.max_tokens);
+        if tokens > self.max_tokens {
+            let error = too_complex(format!(
                 "the document has more than {} tokens",
-                self.limits.max_tokens
-            )));
+                self.max_tokens
+            ));
+            return (Err(error), None);
         }
-        // Measured on a parse of our own before async-graphql's: its parse step also checks
-        // nesting by walking fragment spreads without memoisation.
-        let parsed = async_graphql::parser::parse_query(query)
-            .map_err(|error| short_parse_error(error.into()))?;
-        let measure = measure(&parsed, variables, &self.limits)?;
-        *self
-            .cost
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(measure);
-        if measure.cost > self.limits.max_cost {
-            return Err(too_complex(format!(
+        // Measured before async-graphql's checks: its parse step checks nesting by walking
+        // fragment spreads without memoisation.
+        let parsed = match async_graphql::parser::parse_query(query) {
+            Ok(parsed) => parsed,
+            Err(error) => return (Err(short_parse_error(error.into())), None),
+        };
+        let measure = match measure(&parsed, variables, self) {
+            Ok(measure) => measure,
+            Err(error) => return (Err(error), None),
+        };
+        let refusal = if measure.cost > self.max_cost {
+            Some(too_complex(format!(
                 "the query costs {} (fields, connections counted by page size); at most {} is allowed",
-                measure.cost, self.limits.max_cost
-            )));
-        }
-        if measure.aliases > self.limits.max_aliases {
-            return Err(too_complex(format!(
+                measure.cost, self.max_cost
+            )))
+        } else if measure.aliases > self.max_aliases {
+            Some(too_complex(format!(
                 "the query uses {} aliases; at most {} are allowed",
-                measure.aliases, self.limits.max_aliases
-            )));
-        }
-        if !self.limits.introspection && asks_introspection(&parsed) {
-            return Err(coded(
+                measure.aliases, self.max_aliases
+            )))
+        } else if !self.introspection && asks_introspection(&parsed) {
+            Some(coded(
                 "introspection is turned off on this server".to_owned(),
                 "BAD_USER_INPUT",
-            ));
+            ))
+        } else {
+            None
+        };
+        match refusal {
+            Some(error) => (Err(error), Some(measure)),
+            None => (Ok(parsed), Some(measure)),
         }
-        next.run(ctx, query, variables)
-            .await
-            .map_err(short_parse_error)
     }
 }
 

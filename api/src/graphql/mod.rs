@@ -46,13 +46,13 @@ pub fn build_schema() -> AppSchema {
     build_schema_with(Limits::default())
 }
 
-/// Builds the schema with `limits`; without introspection, field suggestions go too.
+/// Builds the schema with `limits`; without introspection, field suggestions go too. The rest
+/// of the limits are checked by [`Limits::execute`], which requests are run through.
 pub fn build_schema_with(limits: Limits) -> AppSchema {
     let builder = Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_recursive_depth(MAX_DEPTH * 4)
-        .limit_directives(limits.max_directives)
-        .extension(limits);
+        .limit_directives(limits.max_directives);
     let builder = if limits.introspection {
         builder
     } else {

@@ -76,3 +76,33 @@ fn total_count_is_not_computed_unless_asked_for() {
     assert_eq!(without, 1);
     assert_eq!(with, 2);
 }
+
+/// The bundled SQLite is built with the options `.cargo/config.toml` sets: plans that never
+/// depend on bound values (else SQLite 3.51 prepares every statement with a bound `LIMIT`
+/// again each time it runs) and no global memory statistics (whose mutex every allocation
+/// of every connection's thread takes).
+#[test]
+fn the_bundled_sqlite_keeps_prepared_statements_and_no_memory_statistics() {
+    use sea_orm::ConnectionTrait;
+    let db = crate::helpers::TestDb::new();
+    if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    let options: Vec<String> = db
+        .run(db.db.query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "PRAGMA compile_options",
+        )))
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(
+        options.iter().any(|option| option == "ENABLE_QPSG"),
+        "{options:?}"
+    );
+    assert!(
+        options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+}
