@@ -134,7 +134,7 @@ async fn execute(
     mut request: async_graphql::Request,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
-    let (operation, mutation) = operation_of(&mut request);
+    let (operation, mutation) = operation_of(&mut request, &state.limits);
     let query = request.query.clone();
     let counter = Arc::new(AtomicU64::new(0));
     let mut answer = metrics::counting(counter.clone(), run(state, http, request, mutation)).await;
@@ -635,7 +635,7 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         Ok(request) => request,
         Err(answer) => return *answer,
     };
-    if operation_of(&mut request).1 {
+    if operation_of(&mut request, &state.limits).1 {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, POST"))
             .content_type(ContentType::plaintext())
@@ -725,12 +725,16 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
 }
 
 /// The name of the operation a request selects (`anonymous` without one, `invalid` for a
-/// document that does not parse) and whether it is a mutation or a subscription, which GET
-/// may not run.
+/// document that does not parse or has more tokens than the limits allow) and whether it is
+/// a mutation or a subscription, which GET may not run.
 ///
-/// The parse is kept in the request, so async-graphql does not parse the document again.
-fn operation_of(request: &mut async_graphql::Request) -> (String, bool) {
+/// The parse is kept in the request: [`Limits::execute`] and async-graphql use it rather
+/// than parse the document again.
+fn operation_of(request: &mut async_graphql::Request, limits: &Limits) -> (String, bool) {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
+    if !limits.admits_tokens(&request.query) {
+        return ("invalid".to_owned(), false);
+    }
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return ("invalid".to_owned(), false);

@@ -133,13 +133,14 @@ impl Application {
             .local_addr()
             .map(|address| address.port())
             .unwrap_or(0);
+        let limits = config.limits();
         let draining = Arc::new(AtomicBool::new(false));
         let served_db = db.clone();
         let state = web::Data::new(AppState {
             draining: draining.clone(),
             max_batch: usize::try_from(config.max_batch).unwrap_or(0).min(10),
-            schema: build_schema_with(config.limits()),
-            limits: config.limits(),
+            schema: build_schema_with(limits),
+            limits,
             db,
             max_filter_depth: config.max_filter_depth,
             require_auth: config.require_auth,

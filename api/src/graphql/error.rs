@@ -60,7 +60,15 @@ pub fn ensure_codes(mut response: Response) -> Response {
                 "Query is too complex.",
                 "recursion limit exceeded.",
             ];
-            let code = if limits.contains(&error.message.as_str()) {
+            // async-graphql's own fragment-recursion and directive limits.
+            let code = if limits.contains(&error.message.as_str())
+                || error
+                    .message
+                    .starts_with("The recursion depth of the query")
+                || error
+                    .message
+                    .starts_with("The number of directives on the field")
+            {
                 "QUERY_TOO_COMPLEX"
             } else {
                 "BAD_USER_INPUT"

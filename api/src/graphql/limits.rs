@@ -2,7 +2,8 @@
 //! parsed document, with every fragment measured once (memoised), so that fragments spreading
 //! each other cannot make the check itself exponential — its cost (fields, with connections
 //! counted by their page sizes), aliases, directives per field and introspection list
-//! nesting. The cost is returned in `extensions.cost` on every answer, refused or not.
+//! nesting. The cost is returned in `extensions.cost` on every answer whose document was
+//! measured, refused or not.
 //!
 //! async-graphql's own validation expands fragment spreads without memoisation, so a small
 //! document whose fragments spread each other (8 spreads × 10 levels) would keep a worker busy
@@ -54,23 +55,21 @@ const MAX_INTROSPECTION_LISTS: usize = 3;
 const INTROSPECTION_LISTS: [&str; 4] = ["fields", "interfaces", "possibleTypes", "inputFields"];
 
 impl Limits {
-    /// Runs `request` on `schema` within the limits: the document is counted, parsed and
-    /// measured here, and async-graphql is handed the parsed document (one parse per
-    /// request). Checking here rather than in an async-graphql extension keeps every
-    /// resolved field on async-graphql's direct path: with any extension installed, each
-    /// field goes through the extension chain and two look-ups in the schema's registry.
+    /// Runs `request` on `schema` within the limits: the document's tokens are counted, then
+    /// it is parsed (or the parse the request already holds is used) and measured, and
+    /// async-graphql runs that same parse. Checking here rather than in an async-graphql
+    /// extension keeps every resolved field on async-graphql's direct path: with any
+    /// extension installed, each field goes through the extension chain and two look-ups in
+    /// the schema's registry.
     pub async fn execute<Q, M, S>(&self, schema: &Schema<Q, M, S>, mut request: Request) -> Response
     where
         Q: ObjectType + 'static,
         M: ObjectType + 'static,
         S: SubscriptionType + 'static,
     {
-        let (checked, measured) = self.check(&request.query, &request.variables);
+        let (checked, measured) = self.check(&mut request);
         let mut response = match checked {
-            Ok(parsed) => {
-                request.set_parsed_query(parsed);
-                schema.execute(request).await
-            }
+            Ok(()) => schema.execute(request).await,
             Err(error) => Response::from_errors(vec![error]),
         };
         if let Some(measure) = measured {
@@ -85,15 +84,15 @@ impl Limits {
         response
     }
 
-    /// The parsed document when `query` is within the limits, else the error refusing it;
-    /// and the query's measure once taken (a query refused for its cost still reports it).
-    fn check(
-        &self,
-        query: &str,
-        variables: &Variables,
-    ) -> (ServerResult<ExecutableDocument>, Option<Measure>) {
-        let tokens = count_tokens(query, self.max_tokens);
-        if tokens > self.max_tokens {
+    /// Whether `query` has no more tokens than allowed (counting stops past the limit).
+    pub fn admits_tokens(&self, query: &str) -> bool {
+        count_tokens(query, self.max_tokens) <= self.max_tokens
+    }
+
+    /// Whether `request` is within the limits (its parse is left in the request), and the
+    /// query's measure once taken: a query refused for its cost still reports it.
+    fn check(&self, request: &mut Request) -> (ServerResult<()>, Option<Measure>) {
+        if !self.admits_tokens(&request.query) {
             let error = too_complex(format!(
                 "the document has more than {} tokens",
                 self.max_tokens
@@ -102,11 +101,22 @@ impl Limits {
         }
         // Measured before async-graphql's checks: its parse step checks nesting by walking
         // fragment spreads without memoisation.
-        let parsed = match async_graphql::parser::parse_query(query) {
-            Ok(parsed) => parsed,
-            Err(error) => return (Err(short_parse_error(error.into())), None),
+        let variables = std::mem::take(&mut request.variables);
+        let checked = match request.parsed_query() {
+            Ok(parsed) => self.check_document(parsed, &variables),
+            Err(error) => (Err(short_parse_error(error)), None),
         };
-        let measure = match measure(&parsed, variables, self) {
+        request.variables = variables;
+        checked
+    }
+
+    /// The measure and the other checks of a parsed document.
+    fn check_document(
+        &self,
+        parsed: &ExecutableDocument,
+        variables: &Variables,
+    ) -> (ServerResult<()>, Option<Measure>) {
+        let measure = match measure(parsed, variables, self) {
             Ok(measure) => measure,
             Err(error) => return (Err(error), None),
         };
@@ -120,7 +130,7 @@ impl Limits {
                 "the query uses {} aliases; at most {} are allowed",
                 measure.aliases, self.max_aliases
             )))
-        } else if !self.introspection && asks_introspection(&parsed) {
+        } else if !self.introspection && asks_introspection(parsed) {
             Some(coded(
                 "introspection is turned off on this server".to_owned(),
                 "BAD_USER_INPUT",
@@ -130,7 +140,7 @@ impl Limits {
         };
         match refusal {
             Some(error) => (Err(error), Some(measure)),
-            None => (Ok(parsed), Some(measure)),
+            None => (Ok(()), Some(measure)),
         }
     }
 }

@@ -41,7 +41,8 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 pub const MAX_DEPTH: usize = 16;
 
 /// Builds the schema once with the default limits; requests add their own context (see
-/// [`context::request_data`]).
+/// [`context::request_data`]). The schema enforces only depth, recursion depth, directives
+/// and introspection: requests must run through [`Limits::execute`] for the rest.
 pub fn build_schema() -> AppSchema {
     build_schema_with(Limits::default())
 }

@@ -875,3 +875,30 @@ fn a_request_past_its_time_is_answered_and_the_server_carries_on() {
     let patient = spawn_app();
     assert_eq!(post(&patient, &query, &[JSON]).status, 200);
 }
+
+/// A chain of fragments each spreading the next, deeper than async-graphql's recursion limit
+/// (64): cheap by cost, refused as too complex with the limit named.
+#[test]
+fn a_chain_of_fragments_deeper_than_the_recursion_limit_is_too_complex() {
+    let app = spawn_app();
+    let mut chain = String::from("{ ...F0 }\n");
+    for level in 0..70 {
+        let next = level + 1;
+        chain.push_str(&format!("fragment F{level} on Query {{ ...F{next} }}\n"));
+    }
+    chain.push_str("fragment F70 on Query { __typename }\n");
+    let errors = app.errors(&chain, json!({}));
+    assert_eq!(code(&errors[0]), "QUERY_TOO_COMPLEX", "{errors:?}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("recursion depth"),
+        "{errors:?}"
+    );
+    // Within the limit, the same chain runs.
+    let mut short = String::from("{ ...F0 }\n");
+    for level in 0..10 {
+        let next = level + 1;
+        short.push_str(&format!("fragment F{level} on Query {{ ...F{next} }}\n"));
+    }
+    short.push_str("fragment F10 on Query { __typename }\n");
+    assert_eq!(app.data(&short)["__typename"], "Query");
+}
