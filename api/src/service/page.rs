@@ -175,7 +175,8 @@ pub struct Parents<'a> {
     pub ids: &'a [i64],
 }
 
-/// One page per parent, all in one statement: `select` must already join whatever
+/// One page per parent, all in one statement (numbered per parent with `ROW_NUMBER`; a
+/// plain `LIMIT` for a single parent): `select` must already join whatever
 /// `parents.column` needs. Each row is turned into a `T` by `read`
 /// (which may read extra columns the caller selected) and `model` gives the row's entity
 /// model for its cursor. Parents with no rows get an empty page.
@@ -201,30 +202,47 @@ where
     if parents.is_empty() {
         return Ok(pages);
     }
-    let mut inner = select
-        .filter(parent.clone().is_in(parents.iter().copied()))
-        .filter(ordering.condition(request)?)
-        .into_query();
-    let mut window = WindowStatement::new();
-    window.add_partition_by(parent.clone());
-    for (expr, order, nulls) in ordering.sort(request.backward) {
-        match nulls {
-            Some(nulls) => window.order_by_expr_with_nulls(expr, order, nulls),
-            None => window.order_by_expr(expr, order),
-        };
-    }
-    inner.expr_as(parent, Alias::new(PARENT)).expr_window_as(
-        Func::cust("ROW_NUMBER"),
-        window,
-        Alias::new(ROW_NUMBER),
-    );
-    let outer = Query::select()
-        .column(sea_orm::sea_query::Asterisk)
-        .from_subquery(inner, Alias::new("page"))
-        .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(request.limit + 1))
-        .order_by(Alias::new(PARENT), Order::Asc)
-        .order_by(Alias::new(ROW_NUMBER), Order::Asc)
-        .to_owned();
+    let outer = if let [only] = parents {
+        // One parent (a detail page): a plain ordered `LIMIT`, which stops after the page's
+        // rows, rather than numbering every row of the parent.
+        let mut query = select
+            .filter(parent.clone().eq(*only))
+            .filter(ordering.condition(request)?)
+            .into_query();
+        query.expr_as(parent, Alias::new(PARENT));
+        for (expr, order, nulls) in ordering.sort(request.backward) {
+            match nulls {
+                Some(nulls) => query.order_by_expr_with_nulls(expr, order, nulls),
+                None => query.order_by_expr(expr, order),
+            };
+        }
+        query.limit(request.limit + 1).to_owned()
+    } else {
+        let mut inner = select
+            .filter(parent.clone().is_in(parents.iter().copied()))
+            .filter(ordering.condition(request)?)
+            .into_query();
+        let mut window = WindowStatement::new();
+        window.add_partition_by(parent.clone());
+        for (expr, order, nulls) in ordering.sort(request.backward) {
+            match nulls {
+                Some(nulls) => window.order_by_expr_with_nulls(expr, order, nulls),
+                None => window.order_by_expr(expr, order),
+            };
+        }
+        inner.expr_as(parent, Alias::new(PARENT)).expr_window_as(
+            Func::cust("ROW_NUMBER"),
+            window,
+            Alias::new(ROW_NUMBER),
+        );
+        Query::select()
+            .column(sea_orm::sea_query::Asterisk)
+            .from_subquery(inner, Alias::new("page"))
+            .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(request.limit + 1))
+            .order_by(Alias::new(PARENT), Order::Asc)
+            .order_by(Alias::new(ROW_NUMBER), Order::Asc)
+            .to_owned()
+    };
     let rows = db.query_all(&outer).await?;
     let mut grouped: HashMap<i64, Vec<Edge<T>>> = HashMap::new();
     for row in rows {

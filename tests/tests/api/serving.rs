@@ -890,7 +890,10 @@ fn a_chain_of_fragments_deeper_than_the_recursion_limit_is_too_complex() {
     let errors = app.errors(&chain, json!({}));
     assert_eq!(code(&errors[0]), "QUERY_TOO_COMPLEX", "{errors:?}");
     assert!(
-        errors[0]["message"].as_str().unwrap().contains("recursion depth"),
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recursion depth"),
         "{errors:?}"
     );
     // Within the limit, the same chain runs.

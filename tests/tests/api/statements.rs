@@ -106,3 +106,49 @@ fn the_bundled_sqlite_keeps_prepared_statements_and_no_memory_statistics() {
         "{options:?}"
     );
 }
+
+/// A single parent's page is a plain `LIMIT` query, several parents' pages one numbered
+/// (`ROW_NUMBER`) query: both give each parent the same page, in every direction and for a
+/// nullable key in both orders, signed in so that undated drafts are in the lists.
+#[test]
+fn a_parent_alone_gets_the_page_it_gets_among_others() {
+    let app = spawn_app();
+    let token = app
+        .db
+        .run(content_api::service::token::create(
+            &app.db.db,
+            "test",
+            entity::Role::Editor,
+        ))
+        .unwrap()
+        .1;
+    let bearer = format!("Bearer {token}");
+    let ask = |query: &str| {
+        let body = serde_json::json!({ "query": query }).to_string();
+        let answer = app.post("/graphql", &body, &[("authorization", &bearer)]);
+        let body = answer.json();
+        assert!(body["errors"].is_null(), "{body}");
+        body["data"].clone()
+    };
+    for page in [
+        "first: 4, orderBy: [PUBLISHED_AT_ASC]",
+        "first: 4, orderBy: [PUBLISHED_AT_DESC]",
+        "last: 3, orderBy: [PUBLISHED_AT_ASC]",
+        "last: 3",
+        "first: 2, orderBy: [TITLE_DESC]",
+    ] {
+        let selection = format!(
+            "slug articles({page}) {{ pageInfo {{ hasNextPage hasPreviousPage }} nodes {{ slug publishedAt }} }}"
+        );
+        let batched = ask(&format!(
+            "{{ people(first: 30) {{ nodes {{ {selection} }} }} }}"
+        ));
+        let people = batched["people"]["nodes"].as_array().unwrap();
+        assert!(people.len() > 1);
+        for person in people {
+            let slug = person["slug"].as_str().unwrap();
+            let alone = ask(&format!("{{ person(slug: \"{slug}\") {{ {selection} }} }}"));
+            assert_eq!(&alone["person"], person, "{page}, {slug}");
+        }
+    }
+}
