@@ -257,6 +257,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             text: SEARCH.to_owned(),
             variables: json!({"q": "合作"}),
         },
+        // No database work at all: what any request costs the server (HTTP, parse, limits,
+        // validation, execution, serialisation, the log line), to read the others against.
+        Query {
+            name: "bare request (__typename)",
+            text: "{ __typename }".to_owned(),
+            variables: json!({}),
+        },
     ];
     for query in &queries {
         post(&agent, &args.url, &query.text, &query.variables)
