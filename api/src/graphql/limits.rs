@@ -15,9 +15,10 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet,
 };
 use async_graphql::{
-    Name, ObjectType, Pos, Positioned, Request, Response, Schema, ServerError, ServerResult,
-    SubscriptionType, Value, Variables,
+    Name, Pos, Positioned, Request, Response, ServerError, ServerResult, Value, Variables,
 };
+
+use super::AppSchema;
 
 /// The limits, all configurable (see `Config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,12 +62,7 @@ impl Limits {
     /// extension keeps every resolved field on async-graphql's direct path: with any
     /// extension installed, each field goes through the extension chain and two look-ups in
     /// the schema's registry.
-    pub async fn execute<Q, M, S>(&self, schema: &Schema<Q, M, S>, mut request: Request) -> Response
-    where
-        Q: ObjectType + 'static,
-        M: ObjectType + 'static,
-        S: SubscriptionType + 'static,
-    {
+    pub async fn execute(&self, schema: &AppSchema, mut request: Request) -> Response {
         let (checked, measured) = self.check(&mut request);
         let mut response = match checked {
             Ok(()) => schema.execute(request).await,
@@ -100,7 +96,8 @@ impl Limits {
             return (Err(error), None);
         }
         // Measured before async-graphql's checks: its parse step checks nesting by walking
-        // fragment spreads without memoisation.
+        // fragment spreads without memoisation. The variables are set aside while the
+        // request lends out its parse.
         let variables = std::mem::take(&mut request.variables);
         let checked = match request.parsed_query() {
             Ok(parsed) => self.check_document(parsed, &variables),

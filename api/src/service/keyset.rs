@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sea_orm::sea_query::{Expr, NullOrdering, Order};
+use sea_orm::sea_query::{Expr, NullOrdering, Order, OrderedStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, IdenStatic, ModelTrait, Value};
 use serde::{Deserialize, Serialize};
 
@@ -252,24 +252,26 @@ impl<C: ColumnTrait> Ordering<C> {
         Ok(Some(tail))
     }
 
-    /// `(expression, order, nulls)` per key, in query order (reversed for a backward page).
-    /// Null placement is written only for nullable keys, so that the others match plain
-    /// indexes (PostgreSQL puts nulls first in a descending index).
-    pub(super) fn sort(&self, backward: bool) -> Vec<(Expr, Order, Option<NullOrdering>)> {
-        self.keys
-            .iter()
-            .map(|key| {
-                let descending = key.descending != backward;
-                let order = if descending { Order::Desc } else { Order::Asc };
-                // Nulls are the smallest value.
-                let nulls = key.nullable.then_some(if descending {
+    /// Orders `statement` (a query or a window) by the keys, in query order (reversed for a
+    /// backward page). Null placement is written only for nullable keys, so that the others
+    /// match plain indexes (PostgreSQL puts nulls first in a descending index).
+    pub(super) fn order<S: OrderedStatement>(&self, statement: &mut S, backward: bool) {
+        for key in &self.keys {
+            let descending = key.descending != backward;
+            let order = if descending { Order::Desc } else { Order::Asc };
+            let expr = Expr::col(key.column.as_column_ref());
+            // Nulls are the smallest value.
+            if key.nullable {
+                let nulls = if descending {
                     NullOrdering::Last
                 } else {
                     NullOrdering::First
-                });
-                (Expr::col(key.column.as_column_ref()), order, nulls)
-            })
-            .collect()
+                };
+                statement.order_by_expr_with_nulls(expr, order, nulls);
+            } else {
+                statement.order_by_expr(expr, order);
+            }
+        }
     }
 }
 

@@ -136,13 +136,7 @@ where
     let wanted = request.limit + 1;
     let sorted = |select: Select<E>, condition: Condition, limit: u64| {
         let mut select = select.filter(condition);
-        for (expr, order, nulls) in ordering.sort(request.backward) {
-            let query = QueryTrait::query(&mut select);
-            match nulls {
-                Some(nulls) => query.order_by_expr_with_nulls(expr, order, nulls),
-                None => query.order_by_expr(expr, order),
-            };
-        }
+        ordering.order(QueryTrait::query(&mut select), request.backward);
         select.limit(limit)
     };
     let null_tail = ordering.null_tail(request)?;
@@ -210,12 +204,7 @@ where
             .filter(ordering.condition(request)?)
             .into_query();
         query.expr_as(parent, Alias::new(PARENT));
-        for (expr, order, nulls) in ordering.sort(request.backward) {
-            match nulls {
-                Some(nulls) => query.order_by_expr_with_nulls(expr, order, nulls),
-                None => query.order_by_expr(expr, order),
-            };
-        }
+        ordering.order(&mut query, request.backward);
         query.limit(request.limit + 1).to_owned()
     } else {
         let mut inner = select
@@ -224,12 +213,7 @@ where
             .into_query();
         let mut window = WindowStatement::new();
         window.add_partition_by(parent.clone());
-        for (expr, order, nulls) in ordering.sort(request.backward) {
-            match nulls {
-                Some(nulls) => window.order_by_expr_with_nulls(expr, order, nulls),
-                None => window.order_by_expr(expr, order),
-            };
-        }
+        ordering.order(&mut window, request.backward);
         inner.expr_as(parent, Alias::new(PARENT)).expr_window_as(
             Func::cust("ROW_NUMBER"),
             window,

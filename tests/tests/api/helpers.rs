@@ -256,6 +256,16 @@ pub fn generated_bundle() -> Value {
     })
 }
 
+/// A new token of `role` for `app`'s database, made through the service layer.
+pub fn token(app: &TestApp, role: entity::Role) -> String {
+    app.db
+        .run(content_api::service::token::create(
+            &app.db.db, "test", role,
+        ))
+        .expect("create a token")
+        .1
+}
+
 /// The real server on a random port over a fresh database.
 pub struct TestApp {
     pub address: String,

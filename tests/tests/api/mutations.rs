@@ -5,17 +5,7 @@
 use entity::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{code, loaded, spawn_app, spawn_app_over, TestApp, TestDb};
-
-/// A new token of `role` for `app`'s database, made through the service layer.
-fn token(app: &TestApp, role: Role) -> String {
-    app.db
-        .run(content_api::service::token::create(
-            &app.db.db, "test", role,
-        ))
-        .expect("create a token")
-        .1
-}
+use crate::helpers::{code, loaded, spawn_app, spawn_app_over, token, TestApp, TestDb};
 
 /// `POST /graphql` as the holder of `token`: the whole answer, which must be a 200.
 fn as_holder(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {

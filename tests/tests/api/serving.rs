@@ -493,15 +493,7 @@ fn anonymous_queries_are_cacheable_and_revalidated() {
         &[JSON],
     );
     assert_eq!(posted.header("etag"), Some(tag));
-    let token = app
-        .db
-        .run(content_api::service::token::create(
-            &app.db.db,
-            "t",
-            entity::Role::Editor,
-        ))
-        .unwrap()
-        .1;
+    let token = crate::helpers::token(&app, entity::Role::Editor);
     let authorization = format!("Authorization: Bearer {token}");
     let private = post(&app, &query_body(SIMPLE), &[JSON, &authorization]);
     assert_eq!(

@@ -113,15 +113,7 @@ fn the_bundled_sqlite_keeps_prepared_statements_and_no_memory_statistics() {
 #[test]
 fn a_parent_alone_gets_the_page_it_gets_among_others() {
     let app = spawn_app();
-    let token = app
-        .db
-        .run(content_api::service::token::create(
-            &app.db.db,
-            "test",
-            entity::Role::Editor,
-        ))
-        .unwrap()
-        .1;
+    let token = crate::helpers::token(&app, entity::Role::Editor);
     let bearer = format!("Bearer {token}");
     let ask = |query: &str| {
         let body = serde_json::json!({ "query": query }).to_string();
