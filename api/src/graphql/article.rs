@@ -17,7 +17,7 @@ use super::loaders::{
     TagsOfArticle,
 };
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
-use crate::service::article::ArticleParent;
+use crate::service::article::{ArticleParent, Columns};
 use crate::service::page::PageRequest;
 
 /// A piece of content: news, a briefing, a commentary.
@@ -165,8 +165,21 @@ pub(super) async fn articles_of(
         filter: filter.clone(),
         order: orders(order_by),
         page,
+        columns: columns_for(ctx),
     };
     let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
     let total = Total::Child(ChildList::Articles(parent, filter.map(Box::new)), id);
     Ok(ArticleConnection { page, total })
+}
+
+/// The article columns an `ArticleConnection` field needs: the body only when a node of
+/// its selection asks for it (under `nodes` or `edges.node`, through fragments too).
+pub(super) fn columns_for(ctx: &Context<'_>) -> Columns {
+    let selection = ctx.look_ahead();
+    let body = |nodes: async_graphql::Lookahead<'_>| nodes.field("body").exists();
+    if body(selection.field("nodes")) || body(selection.field("edges").field("node")) {
+        Columns::All
+    } else {
+        Columns::WithoutBody
+    }
 }

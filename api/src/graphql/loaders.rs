@@ -10,7 +10,7 @@ use async_graphql::dataloader::Loader;
 use entity::{article, meeting, person, position, quote, source, tag, ParticipantRole};
 use sea_orm::{Condition, DatabaseConnection};
 
-use crate::service::article::ArticleParent;
+use crate::service::article::{ArticleParent, Columns};
 use crate::service::filter::{ArticleFilter, Filters, MeetingFilter, PersonFilter};
 use crate::service::meeting::Attendance;
 use crate::service::order::{ArticleOrder, MeetingOrder, PersonOrder};
@@ -192,6 +192,7 @@ pub struct ArticlesOf {
     pub filter: Option<ArticleFilter>,
     pub order: Vec<ArticleOrder>,
     pub page: PageRequest,
+    pub columns: Columns,
 }
 
 impl Loader<ArticlesOf> for ContentLoader {
@@ -207,10 +208,11 @@ impl Loader<ArticlesOf> for ContentLoader {
                     key.filter.clone(),
                     key.order.clone(),
                     key.page.clone(),
+                    key.columns,
                 )
             },
             |key| key.id,
-            |(parent, filter, order, page), parents| async move {
+            |(parent, filter, order, page, columns), parents| async move {
                 let condition = self.article_condition(filter.as_ref())?;
                 service::article::pages_of(
                     &self.db,
@@ -220,6 +222,7 @@ impl Loader<ArticlesOf> for ContentLoader {
                     condition,
                     &order,
                     &page,
+                    columns,
                 )
                 .await
             },

@@ -9,6 +9,7 @@ use entity::{article, meeting, person, source, tag};
 use futures_util::future::try_join_all;
 use sea_orm::{Condition, ModelTrait};
 
+use super::article::columns_for;
 use super::connection::page_request;
 use super::context::{loader, request};
 use super::count::Total;
@@ -245,6 +246,7 @@ impl Query {
                         condition.clone().add(matching.clone()),
                         &order,
                         &page,
+                        columns_for(ctx),
                     )
                     .await
                     .gql()?
@@ -252,9 +254,16 @@ impl Query {
                 condition = condition.add(matching);
                 page
             }
-            None => service::article::list(db, visibility, condition.clone(), &order, &page)
-                .await
-                .gql()?,
+            None => service::article::list(
+                db,
+                visibility,
+                condition.clone(),
+                &order,
+                &page,
+                columns_for(ctx),
+            )
+            .await
+            .gql()?,
         };
         Ok(ArticleConnection {
             page,

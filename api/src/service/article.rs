@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use entity::{article, article_meeting, article_person, article_tag};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, Iterable, QueryFilter,
+    QuerySelect, Select,
+};
 
 use super::order::{article_ordering, ArticleOrder};
 use super::page::{self, Page, PageRequest};
@@ -18,6 +21,32 @@ pub fn visible(visibility: Visibility) -> Select<article::Entity> {
     match visibility {
         Visibility::Published => select.filter(super::published()),
         Visibility::All => select,
+    }
+}
+
+/// Which of an article's columns a list reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Columns {
+    /// Every column.
+    #[default]
+    All,
+    /// Every column but the body, which reads as absent (`None`). The body is by far the
+    /// largest column: a list that does not show it need not have the database copy it out,
+    /// nor the server decode and clone it, for every row.
+    WithoutBody,
+}
+
+/// `select` reading `columns`.
+fn reading(select: Select<article::Entity>, columns: Columns) -> Select<article::Entity> {
+    match columns {
+        Columns::All => select,
+        Columns::WithoutBody => select
+            .select_only()
+            .columns(article::Column::iter().filter(|c| !matches!(c, article::Column::Body)))
+            .column_as(
+                Expr::cust("CAST(NULL AS TEXT)"),
+                article::Column::Body.as_str(),
+            ),
     }
 }
 
@@ -46,15 +75,16 @@ pub async fn by_slug(
         .await?)
 }
 
-/// A page of all visible articles.
+/// A page of all visible articles, reading `columns`.
 pub async fn list(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     condition: Condition,
     order: &[ArticleOrder],
     request: &PageRequest,
+    columns: Columns,
 ) -> AppResult<Page<article::Model>> {
-    let select = visible(visibility).filter(condition);
+    let select = reading(visible(visibility), columns).filter(condition);
     page::fetch_page(db, select, &article_ordering(order), request).await
 }
 
@@ -116,7 +146,8 @@ fn of_parent(visibility: Visibility, parent: ArticleParent) -> (Select<article::
     }
 }
 
-/// One page of articles per parent, in one statement.
+/// One page of articles per parent, in one statement, reading `columns`.
+#[allow(clippy::too_many_arguments)]
 pub async fn pages_of(
     db: &impl ConnectionTrait,
     visibility: Visibility,
@@ -125,11 +156,12 @@ pub async fn pages_of(
     condition: Condition,
     order: &[ArticleOrder],
     request: &PageRequest,
+    columns: Columns,
 ) -> AppResult<HashMap<i64, Page<article::Model>>> {
     let (select, parent_expr) = of_parent(visibility, parent);
     page::fetch_pages_per_parent(
         db,
-        select.filter(condition),
+        reading(select, columns).filter(condition),
         page::Parents {
             column: parent_expr,
             ids: parents,

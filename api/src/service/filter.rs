@@ -372,31 +372,34 @@ impl Filters {
         }
         if let Some(tag) = &filter.tag {
             let inner = self.tag_at(tag, &b.at("tag"), depth + 1)?;
-            b.add(exists_through(
+            b.add(exists_among(
                 article_tag::Entity,
                 column(article_tag::Column::ArticleId).eq(column(article::Column::Id)),
+                column(article_tag::Column::TagId),
                 tag::Entity,
-                column(tag::Column::Id).eq(column(article_tag::Column::TagId)),
+                column(tag::Column::Id),
                 inner,
             ));
         }
         if let Some(person) = &filter.person {
             let inner = self.person_at(person, &b.at("person"), depth + 1)?;
-            b.add(exists_through(
+            b.add(exists_among(
                 article_person::Entity,
                 column(article_person::Column::ArticleId).eq(column(article::Column::Id)),
+                column(article_person::Column::PersonId),
                 person::Entity,
-                column(person::Column::Id).eq(column(article_person::Column::PersonId)),
+                column(person::Column::Id),
                 inner,
             ));
         }
         if let Some(meeting) = &filter.meeting {
             let inner = self.meeting_at(meeting, &b.at("meeting"), depth + 1)?;
-            b.add(exists_through(
+            b.add(exists_among(
                 article_meeting::Entity,
                 column(article_meeting::Column::ArticleId).eq(column(article::Column::Id)),
+                column(article_meeting::Column::MeetingId),
                 meeting::Entity,
-                column(meeting::Column::Id).eq(column(article_meeting::Column::MeetingId)),
+                column(meeting::Column::Id),
                 inner,
             ));
         }
@@ -454,11 +457,12 @@ impl Filters {
         }
         if let Some(meeting) = &filter.meeting {
             let inner = self.meeting_at(meeting, &b.at("meeting"), depth + 1)?;
-            b.add(exists_through(
+            b.add(exists_among(
                 meeting_participant::Entity,
                 column(meeting_participant::Column::PersonId).eq(column(person::Column::Id)),
+                column(meeting_participant::Column::MeetingId),
                 meeting::Entity,
-                column(meeting::Column::Id).eq(column(meeting_participant::Column::MeetingId)),
+                column(meeting::Column::Id),
                 inner,
             ));
         }
@@ -504,11 +508,12 @@ impl Filters {
         }
         if let Some(participant) = &filter.participant {
             let inner = self.person_at(participant, &b.at("participant"), depth + 1)?;
-            b.add(exists_through(
+            b.add(exists_among(
                 meeting_participant::Entity,
                 column(meeting_participant::Column::MeetingId).eq(column(meeting::Column::Id)),
+                column(meeting_participant::Column::PersonId),
                 person::Entity,
-                column(person::Column::Id).eq(column(meeting_participant::Column::PersonId)),
+                column(person::Column::Id),
                 inner,
             ));
         }
@@ -722,7 +727,10 @@ fn exists(table: impl IntoTableRef, link: Expr, condition: Condition) -> Expr {
 }
 
 /// `EXISTS (SELECT 1 FROM link_table JOIN table ON join WHERE link AND condition)`: a
-/// relation through a link table, correlated to the outer row by `link`.
+/// relation through a link table to articles, correlated to the outer row by `link`.
+///
+/// The articles' condition is checked only for the outer row's own links: articles are the
+/// large table, and a list of people or meetings is usually a page of a few of them.
 fn exists_through(
     link_table: impl IntoTableRef,
     link: Expr,
@@ -737,5 +745,32 @@ fn exists_through(
         .inner_join(table, join)
         .and_where(link)
         .cond_where(condition);
+    Expr::exists(query)
+}
+
+/// `EXISTS (SELECT 1 FROM link_table WHERE link AND target IN (SELECT id FROM table WHERE
+/// condition))`: a relation through a link table to people, meetings or tags.
+///
+/// The inner `SELECT` does not depend on the outer row, so the database runs it once per
+/// statement (SQLite keeps its ids in a transient index, PostgreSQL in a hash) rather than
+/// once per link of every outer row. "Articles mentioning someone whose name contains
+/// `wang`" thus matches names against the few thousand people once, not against the
+/// people of each of tens of thousands of articles.
+fn exists_among(
+    link_table: impl IntoTableRef,
+    link: Expr,
+    target: Expr,
+    table: impl IntoTableRef,
+    id: Expr,
+    condition: Condition,
+) -> Expr {
+    let mut among: SelectStatement = Query::select();
+    among.expr(id).from(table).cond_where(condition);
+    let mut query: SelectStatement = Query::select();
+    query
+        .expr(Expr::val(1))
+        .from(link_table)
+        .and_where(link)
+        .and_where(target.in_subquery(among));
     Expr::exists(query)
 }

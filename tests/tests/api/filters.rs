@@ -451,3 +451,133 @@ fn hostile_values_are_just_values() {
         "the articles are all still there"
     );
 }
+
+/// Every visible article's slug with the slugs of its people and of its tags, read link by
+/// link through the nested lists.
+fn articles_with_links(app: &TestApp) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut all = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app.data_with(
+            "query($after: String) { articles(first: 50, after: $after) { pageInfo { hasNextPage endCursor } \
+               nodes { slug people(first: 20) { nodes { slug } } tags { slug } } } }",
+            json!({"after": after}),
+        );
+        let slugs = |list: &Value| -> Vec<String> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["slug"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for node in data["articles"]["nodes"].as_array().unwrap() {
+            all.push((
+                node["slug"].as_str().unwrap().to_owned(),
+                slugs(&node["people"]["nodes"]),
+                slugs(&node["tags"]),
+            ));
+        }
+        if data["articles"]["pageInfo"]["hasNextPage"] != true {
+            return all;
+        }
+        after = data["articles"]["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// Relation filters alone, negated, and inside a nested list that already goes through the
+/// same link table, against the links read one by one.
+#[test]
+fn relation_filters_agree_with_the_links_read_one_by_one() {
+    let app = spawn_app();
+    let articles = articles_with_links(&app);
+    assert!(articles.len() > 100);
+    let filtered = |filter: Value| -> Vec<String> {
+        let mut slugs = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = app.data_with(
+                "query($f: ArticleFilter, $after: String) { articles(first: 100, after: $after, filter: $f) { \
+                   totalCount pageInfo { hasNextPage endCursor } nodes { slug } } }",
+                json!({"f": filter, "after": after}),
+            );
+            let list = &data["articles"];
+            slugs.extend(
+                list["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["slug"].as_str().unwrap().to_owned()),
+            );
+            if list["pageInfo"]["hasNextPage"] != true {
+                assert_eq!(list["totalCount"], slugs.len() as i64, "{filter}");
+                slugs.sort();
+                return slugs;
+            }
+            after = list["pageInfo"]["endCursor"].clone();
+        }
+    };
+    let expected = |keep: &dyn Fn(&[String], &[String]) -> bool| -> Vec<String> {
+        let mut slugs: Vec<String> = articles
+            .iter()
+            .filter(|(_, people, tags)| keep(people, tags))
+            .map(|(slug, _, _)| slug.clone())
+            .collect();
+        slugs.sort();
+        slugs
+    };
+    let mentions = |people: &[String], who: &str| people.iter().any(|p| p == who);
+
+    let xi = expected(&|people, _| mentions(people, "xi-jinping"));
+    assert!(!xi.is_empty() && xi.len() < articles.len());
+    assert_eq!(
+        filtered(json!({"person": {"slug": {"eq": "xi-jinping"}}})),
+        xi
+    );
+    let not_xi = expected(&|people, _| !mentions(people, "xi-jinping"));
+    assert_eq!(
+        filtered(json!({"not": {"person": {"slug": {"eq": "xi-jinping"}}}})),
+        not_xi
+    );
+    let person_03_or_untagged =
+        expected(&|people, tags| mentions(people, "person-03") || tags.is_empty());
+    assert_eq!(
+        filtered(
+            json!({"or": [{"person": {"slug": {"eq": "person-03"}}}, {"not": {"tag": {"slug": {"ne": "no-such-tag"}}}}]})
+        ),
+        person_03_or_untagged
+    );
+    let tagged = expected(&|_, tags| tags.iter().any(|t| t == "jinghua-jingxuan"));
+    assert!(!tagged.is_empty());
+    assert_eq!(
+        filtered(json!({"tag": {"slug": {"eq": "jinghua-jingxuan"}}})),
+        tagged
+    );
+
+    // Inside Xi's own articles (a list joined through the article–person links), articles
+    // that also mention Patrushev; and those that mention nobody else.
+    let data = app.data(
+        "{ person(slug: \"xi-jinping\") { \
+             both: articles(first: 100, filter: {person: {slug: {eq: \"nikolai-patrushev\"}}}) { totalCount nodes { slug } } \
+             alone: articles(first: 100, filter: {not: {person: {slug: {ne: \"xi-jinping\"}}}}) { totalCount nodes { slug } } } }",
+    );
+    let slugs = |list: &Value| -> Vec<String> {
+        let mut slugs: Vec<String> = list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["slug"].as_str().unwrap().to_owned())
+            .collect();
+        slugs.sort();
+        assert_eq!(list["totalCount"], slugs.len() as i64);
+        slugs
+    };
+    let both = expected(&|people, _| {
+        mentions(people, "xi-jinping") && mentions(people, "nikolai-patrushev")
+    });
+    assert!(!both.is_empty());
+    assert_eq!(slugs(&data["person"]["both"]), both);
+    let alone = expected(&|people, _| {
+        people.iter().all(|p| p == "xi-jinping") && mentions(people, "xi-jinping")
+    });
+    assert_eq!(slugs(&data["person"]["alone"]), alone);
+}

@@ -3,7 +3,7 @@
 //! the real server on a random port over it, loaded with the seed bundle and generated rows.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use content_api::config::Config;
@@ -13,12 +13,13 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 
 /// A fresh, migrated, empty database that is dropped with this value (PostgreSQL), and a
-/// count of the SQL statements run on it.
+/// count of the SQL statements run on it (and their text, while recording).
 pub struct TestDb {
     pub url: String,
     pub db: DatabaseConnection,
     pub runtime: tokio::runtime::Runtime,
     statements: Arc<AtomicU64>,
+    recorded: Arc<Mutex<Option<Vec<String>>>>,
     admin: Option<(String, String)>,
     file: Option<std::path::PathBuf>,
 }
@@ -66,6 +67,8 @@ impl TestDb {
         };
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
+        let recorded: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
+        let recorder = recorded.clone();
         let db = runtime.block_on(async {
             let mut db = content_api::db::connect(&url)
                 .await
@@ -73,6 +76,9 @@ impl TestDb {
             let log = std::env::var_os("TEST_LOG_SQL").is_some();
             db.set_metric_callback(move |info| {
                 counter.fetch_add(1, Ordering::SeqCst);
+                if let Some(sql) = recorder.lock().unwrap().as_mut() {
+                    sql.push(info.statement.sql.clone());
+                }
                 // What the server's own callback does (this one replaces it).
                 content_api::metrics::count_statement();
                 if log {
@@ -89,6 +95,7 @@ impl TestDb {
             db,
             runtime,
             statements,
+            recorded,
             admin,
             file,
         }
@@ -102,6 +109,17 @@ impl TestDb {
     /// How many SQL statements have run on this database so far.
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::SeqCst)
+    }
+
+    /// Starts (`true`) or stops recording the text of the statements run; stopping returns
+    /// what was recorded.
+    fn record(&self, on: bool) -> Vec<String> {
+        let mut recorded = self.recorded.lock().unwrap();
+        let sql = recorded.take().unwrap_or_default();
+        if on {
+            *recorded = Some(Vec::new());
+        }
+        sql
     }
 }
 
@@ -413,6 +431,13 @@ impl TestApp {
         let before = self.db.statements();
         let data = self.data(query);
         (data, self.db.statements() - before)
+    }
+
+    /// Runs `query` and returns its `data` and the SQL text of the statements it ran.
+    pub fn statements_of(&self, query: &str) -> (Value, Vec<String>) {
+        self.db.record(true);
+        let data = self.data(query);
+        (data, self.db.record(false))
     }
 }
 

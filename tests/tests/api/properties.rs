@@ -195,6 +195,7 @@ fn walk(
                 condition.clone(),
                 orders,
                 &request,
+                article::Columns::WithoutBody,
             ))
             .unwrap();
         let mut chunk: Vec<i64> = page.edges.iter().map(|e| e.node.id).collect();

@@ -1,5 +1,7 @@
 //! No N+1: a request costs one statement per relation level, whatever the page size.
 
+use serde_json::Value;
+
 use crate::helpers::spawn_app;
 
 const FRONT_PAGE: &str = r#"
@@ -143,4 +145,66 @@ fn a_parent_alone_gets_the_page_it_gets_among_others() {
             assert_eq!(&alone["person"], person, "{page}, {slug}");
         }
     }
+}
+
+/// An article list reads the body only when a node of its selection asks for it; and two
+/// lists of one parent, one with and one without the body, each get what they asked for.
+#[test]
+fn an_article_list_reads_the_body_only_when_asked_for() {
+    let app = spawn_app();
+    let reads_body = |sql: &[String]| sql.iter().any(|s| s.contains(r#""articles"."body""#));
+    let body_of = |slug: &str| {
+        app.data(&format!("{{ article(slug: \"{slug}\") {{ body }} }}"))["article"]["body"].clone()
+    };
+
+    let (_, sql) = app.statements_of("{ articles(first: 5) { nodes { slug title } } }");
+    assert_eq!(sql.len(), 1);
+    assert!(!reads_body(&sql), "{sql:?}");
+
+    // The seed's articles have bodies (the generated ones have none).
+    let seed = r#"filter: {slug: {in: ["xi-jinping-meets-nikolai-patrushev", "hei-chao-ge-featured", "jin-canrong-featured"]}}"#;
+    for query in [
+        "{ articles(first: 5, SEED) { nodes { slug body } } }",
+        "{ articles(first: 5, SEED) { edges { node { ...Text } } } } fragment Text on Article { slug body }",
+        "{ articles(first: 5, SEED) { nodes { slug ... on Article { body } } } }",
+    ] {
+        let query = &query.replace("SEED", seed);
+        let (data, sql) = app.statements_of(query);
+        assert!(reads_body(&sql), "{query}: {sql:?}");
+        let nodes: Vec<Value> = match data["articles"]["nodes"].as_array() {
+            Some(nodes) => nodes.clone(),
+            None => data["articles"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect(),
+        };
+        assert_eq!(nodes.len(), 3);
+        assert!(nodes.iter().any(|n| n["body"].is_string()), "{query}: no body at all");
+        for node in nodes {
+            assert_eq!(node["body"], body_of(node["slug"].as_str().unwrap()), "{query}");
+        }
+    }
+
+    let (data, sql) = app.statements_of(
+        &"{ people(first: 10) { nodes { short: articles(first: 5, SEED) { nodes { slug } } \
+           full: articles(first: 5, SEED) { nodes { slug body } } } } }"
+            .replace("SEED", seed),
+    );
+    assert!(reads_body(&sql), "{sql:?}");
+    assert!(
+        sql.iter()
+            .filter(|s| s.contains("page_parent"))
+            .any(|s| !s.contains(r#""articles"."body""#)),
+        "{sql:?}"
+    );
+    let mut bodies = 0;
+    for person in data["people"]["nodes"].as_array().unwrap() {
+        let short = person["short"]["nodes"].as_array().unwrap();
+        let full = person["full"]["nodes"].as_array().unwrap();
+        assert_eq!(short.len(), full.len());
+        for (short, full) in short.iter().zip(full) {
+            assert_eq!(short["slug"], full["slug"]);
+            assert!(short.get("body").is_none());
+            assert_eq!(full["body"], body_of(full["slug"].as_str().unwrap()));
+            bodies += usize::from(full["body"].is_string());
+        }
+    }
+    assert!(bodies > 0, "no person's article had a body");
 }
