@@ -82,9 +82,10 @@ fn total_count_is_not_computed_unless_asked_for() {
 /// The bundled SQLite is built with the options `.cargo/config.toml` sets: plans that never
 /// depend on bound values (else SQLite 3.51 prepares every statement with a bound `LIMIT`
 /// again each time it runs) and no global memory statistics (whose mutex every allocation
-/// of every connection's thread takes).
+/// of every connection's thread takes), and without the page cache that all connections
+/// share (whose mutex every page fetch of every connection takes).
 #[test]
-fn the_bundled_sqlite_keeps_prepared_statements_and_no_memory_statistics() {
+fn the_bundled_sqlite_is_built_with_the_repositorys_options() {
     use sea_orm::ConnectionTrait;
     let db = crate::helpers::TestDb::new();
     if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
@@ -105,6 +106,12 @@ fn the_bundled_sqlite_keeps_prepared_statements_and_no_memory_statistics() {
     );
     assert!(
         options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+    assert!(
+        !options
+            .iter()
+            .any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
         "{options:?}"
     );
 }
