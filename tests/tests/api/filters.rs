@@ -452,30 +452,39 @@ fn hostile_values_are_just_values() {
     );
 }
 
-/// Every visible article's slug with the slugs of its people and of its tags, read link by
-/// link through the nested lists.
-fn articles_with_links(app: &TestApp) -> Vec<(String, Vec<String>, Vec<String>)> {
+/// A visible article and the slugs of what it links to, read through the nested lists.
+struct Links {
+    slug: String,
+    people: Vec<String>,
+    tags: Vec<String>,
+    meetings: Vec<String>,
+}
+
+fn slugs_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every visible article with its links, link by link.
+fn articles_with_links(app: &TestApp) -> Vec<Links> {
     let mut all = Vec::new();
     let mut after = Value::Null;
     loop {
         let data = app.data_with(
-            "query($after: String) { articles(first: 50, after: $after) { pageInfo { hasNextPage endCursor } \
-               nodes { slug people(first: 20) { nodes { slug } } tags { slug } } } }",
+            "query($after: String) { articles(first: 40, after: $after) { pageInfo { hasNextPage endCursor } \
+               nodes { slug people(first: 20) { nodes { slug } } tags { slug } meetings { slug } } } }",
             json!({"after": after}),
         );
-        let slugs = |list: &Value| -> Vec<String> {
-            list.as_array()
-                .unwrap()
-                .iter()
-                .map(|n| n["slug"].as_str().unwrap().to_owned())
-                .collect()
-        };
         for node in data["articles"]["nodes"].as_array().unwrap() {
-            all.push((
-                node["slug"].as_str().unwrap().to_owned(),
-                slugs(&node["people"]["nodes"]),
-                slugs(&node["tags"]),
-            ));
+            all.push(Links {
+                slug: node["slug"].as_str().unwrap().to_owned(),
+                people: slugs_of(&node["people"]["nodes"]),
+                tags: slugs_of(&node["tags"]),
+                meetings: slugs_of(&node["meetings"]),
+            });
         }
         if data["articles"]["pageInfo"]["hasNextPage"] != true {
             return all;
@@ -484,11 +493,40 @@ fn articles_with_links(app: &TestApp) -> Vec<(String, Vec<String>, Vec<String>)>
     }
 }
 
-/// Relation filters alone, negated, and inside a nested list that already goes through the
-/// same link table, against the links read one by one.
+/// Publishes an article that mentions only Xi Jinping.
+fn publish_an_article_about_xi_alone(app: &TestApp) {
+    let token = crate::helpers::token(app, entity::Role::Editor);
+    let xi = app.data("{ person(slug: \"xi-jinping\") { id } }")["person"]["id"].clone();
+    let post = |query: &str, variables: Value| -> Value {
+        let body = json!({"query": query, "variables": variables}).to_string();
+        let authorization = format!("Bearer {token}");
+        let answer = app
+            .post(
+                "/graphql",
+                &body,
+                &[("authorization", authorization.as_str())],
+            )
+            .json();
+        assert!(answer.get("errors").is_none(), "{answer}");
+        answer["data"].clone()
+    };
+    let id = post(
+        "mutation($input: ArticleInput!) { createArticle(input: $input) { id } }",
+        json!({"input": {"slug": "xi-alone", "title": "Xi alone", "language": "en", "personIds": [xi]}}),
+    )["createArticle"]["id"]
+        .clone();
+    post(
+        "mutation($id: ID!) { publishArticle(id: $id) { id } }",
+        json!({"id": id}),
+    );
+}
+
+/// Relation filters alone, negated, and inside nested lists that already go through the same
+/// link table (one parent, and several at once), against the links read one by one.
 #[test]
 fn relation_filters_agree_with_the_links_read_one_by_one() {
     let app = spawn_app();
+    publish_an_article_about_xi_alone(&app);
     let articles = articles_with_links(&app);
     assert!(articles.len() > 100);
     let filtered = |filter: Value| -> Vec<String> {
@@ -501,13 +539,7 @@ fn relation_filters_agree_with_the_links_read_one_by_one() {
                 json!({"f": filter, "after": after}),
             );
             let list = &data["articles"];
-            slugs.extend(
-                list["nodes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|n| n["slug"].as_str().unwrap().to_owned()),
-            );
+            slugs.extend(slugs_of(&list["nodes"]));
             if list["pageInfo"]["hasNextPage"] != true {
                 assert_eq!(list["totalCount"], slugs.len() as i64, "{filter}");
                 slugs.sort();
@@ -516,68 +548,111 @@ fn relation_filters_agree_with_the_links_read_one_by_one() {
             after = list["pageInfo"]["endCursor"].clone();
         }
     };
-    let expected = |keep: &dyn Fn(&[String], &[String]) -> bool| -> Vec<String> {
+    let expected = |keep: &dyn Fn(&Links) -> bool| -> Vec<String> {
         let mut slugs: Vec<String> = articles
             .iter()
-            .filter(|(_, people, tags)| keep(people, tags))
-            .map(|(slug, _, _)| slug.clone())
+            .filter(|links| keep(links))
+            .map(|links| links.slug.clone())
             .collect();
         slugs.sort();
         slugs
     };
-    let mentions = |people: &[String], who: &str| people.iter().any(|p| p == who);
+    let has = |list: &[String], slug: &str| list.iter().any(|s| s == slug);
 
-    let xi = expected(&|people, _| mentions(people, "xi-jinping"));
+    let xi = expected(&|a| has(&a.people, "xi-jinping"));
     assert!(!xi.is_empty() && xi.len() < articles.len());
     assert_eq!(
         filtered(json!({"person": {"slug": {"eq": "xi-jinping"}}})),
         xi
     );
-    let not_xi = expected(&|people, _| !mentions(people, "xi-jinping"));
+    let not_xi = expected(&|a| !has(&a.people, "xi-jinping"));
     assert_eq!(
         filtered(json!({"not": {"person": {"slug": {"eq": "xi-jinping"}}}})),
         not_xi
     );
-    let person_03_or_untagged =
-        expected(&|people, tags| mentions(people, "person-03") || tags.is_empty());
+    let person_03_or_untagged = expected(&|a| has(&a.people, "person-03") || a.tags.is_empty());
     assert_eq!(
         filtered(
             json!({"or": [{"person": {"slug": {"eq": "person-03"}}}, {"not": {"tag": {"slug": {"ne": "no-such-tag"}}}}]})
         ),
         person_03_or_untagged
     );
-    let tagged = expected(&|_, tags| tags.iter().any(|t| t == "jinghua-jingxuan"));
+    let tagged = expected(&|a| has(&a.tags, "jinghua-jingxuan"));
     assert!(!tagged.is_empty());
     assert_eq!(
         filtered(json!({"tag": {"slug": {"eq": "jinghua-jingxuan"}}})),
         tagged
     );
-
-    // Inside Xi's own articles (a list joined through the article–person links), articles
-    // that also mention Patrushev; and those that mention nobody else.
-    let data = app.data(
-        "{ person(slug: \"xi-jinping\") { \
-             both: articles(first: 100, filter: {person: {slug: {eq: \"nikolai-patrushev\"}}}) { totalCount nodes { slug } } \
-             alone: articles(first: 100, filter: {not: {person: {slug: {ne: \"xi-jinping\"}}}}) { totalCount nodes { slug } } } }",
+    let reporting = expected(&|a| has(&a.meetings, "meeting-02"));
+    assert!(!reporting.is_empty());
+    assert_eq!(
+        filtered(json!({"meeting": {"slug": {"eq": "meeting-02"}}})),
+        reporting
     );
-    let slugs = |list: &Value| -> Vec<String> {
-        let mut slugs: Vec<String> = list["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["slug"].as_str().unwrap().to_owned())
-            .collect();
+    let no_meeting = expected(&|a| a.meetings.is_empty());
+    assert!(!no_meeting.is_empty());
+    assert_eq!(
+        filtered(json!({"not": {"meeting": {"slug": {"ne": "no-such-meeting"}}}})),
+        no_meeting
+    );
+
+    // Inside a person's own articles (a list joined through the article–person links):
+    // articles that also mention Patrushev, and those that mention nobody else; for one
+    // person alone and for several at once.
+    let both_of =
+        |person: &str| expected(&|a| has(&a.people, person) && has(&a.people, "nikolai-patrushev"));
+    let alone_of =
+        |person: &str| expected(&|a| !a.people.is_empty() && a.people.iter().all(|p| p == person));
+    assert!(!both_of("xi-jinping").is_empty());
+    assert_eq!(alone_of("xi-jinping"), ["xi-alone"]);
+    let lists = "both: articles(first: 100, filter: {person: {slug: {eq: \"nikolai-patrushev\"}}}) { totalCount nodes { slug } } \
+                 alone: articles(first: 100, filter: {not: {person: {slug: {ne: \"SELF\"}}}}) { totalCount nodes { slug } }";
+    let sorted = |list: &Value| -> Vec<String> {
+        let mut slugs = slugs_of(&list["nodes"]);
         slugs.sort();
         assert_eq!(list["totalCount"], slugs.len() as i64);
         slugs
     };
-    let both = expected(&|people, _| {
-        mentions(people, "xi-jinping") && mentions(people, "nikolai-patrushev")
-    });
-    assert!(!both.is_empty());
-    assert_eq!(slugs(&data["person"]["both"]), both);
-    let alone = expected(&|people, _| {
-        people.iter().all(|p| p == "xi-jinping") && mentions(people, "xi-jinping")
-    });
-    assert_eq!(slugs(&data["person"]["alone"]), alone);
+    let one = app.data(&format!(
+        "{{ person(slug: \"xi-jinping\") {{ {} }} }}",
+        lists.replace("SELF", "xi-jinping")
+    ));
+    assert_eq!(sorted(&one["person"]["both"]), both_of("xi-jinping"));
+    assert_eq!(sorted(&one["person"]["alone"]), alone_of("xi-jinping"));
+    let people = ["xi-jinping", "nikolai-patrushev", "person-03", "wang-yi"];
+    for person in people {
+        // All four parents' lists at once (one windowed statement), checked for one of them.
+        let many = app.data(&format!(
+            "{{ people(first: 4, filter: {{slug: {{in: {people:?}}}}}) {{ nodes {{ slug {} }} }} }}",
+            lists.replace("SELF", person)
+        ));
+        let nodes = many["people"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), people.len());
+        let node = nodes.iter().find(|n| n["slug"] == person).unwrap();
+        assert_eq!(sorted(&node["both"]), both_of(person), "{person}");
+    }
+
+    // People who met Patrushev (through the meeting–participant links both ways), against
+    // the meetings' participants read one by one.
+    let meetings =
+        app.data("{ meetings(first: 100) { nodes { participants { person { slug } } } } }");
+    let mut met: Vec<String> = Vec::new();
+    for meeting in meetings["meetings"]["nodes"].as_array().unwrap() {
+        let present: Vec<String> = meeting["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["person"]["slug"].as_str().unwrap().to_owned())
+            .collect();
+        if has(&present, "nikolai-patrushev") {
+            met.extend(present);
+        }
+    }
+    met.sort();
+    met.dedup();
+    assert!(met.len() > 1);
+    let people = app.data(
+        "{ people(first: 100, filter: {meeting: {participant: {slug: {eq: \"nikolai-patrushev\"}}}}) { totalCount nodes { slug } } }",
+    );
+    assert_eq!(sorted(&people["people"]), met);
 }

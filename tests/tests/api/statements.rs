@@ -168,7 +168,7 @@ fn an_article_list_reads_the_body_only_when_asked_for() {
     assert_eq!(sql.len(), 1);
     assert!(!reads_body(&sql), "{sql:?}");
 
-    // The seed's articles have bodies (the generated ones have none).
+    // Of these seed articles, one has a body (the generated ones have none).
     let seed = r#"filter: {slug: {in: ["xi-jinping-meets-nikolai-patrushev", "hei-chao-ge-featured", "jin-canrong-featured"]}}"#;
     for query in [
         "{ articles(first: 5, SEED) { nodes { slug body } } }",
