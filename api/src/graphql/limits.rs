@@ -135,10 +135,7 @@ impl Limits {
         } else {
             None
         };
-        match refusal {
-            Some(error) => (Err(error), Some(measure)),
-            None => (Ok(()), Some(measure)),
-        }
+        (refusal.map_or(Ok(()), Err), Some(measure))
     }
 }
 

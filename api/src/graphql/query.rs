@@ -220,6 +220,7 @@ impl Query {
         };
         let (db, visibility) = (&request.db, request.filters.visibility);
         let order = orders(order_by.clone());
+        let columns = columns_for(ctx);
         let page = match search
             .map(|s| Terms::parse(&s, "search"))
             .transpose()
@@ -246,7 +247,7 @@ impl Query {
                         condition.clone().add(matching.clone()),
                         &order,
                         &page,
-                        columns_for(ctx),
+                        columns,
                     )
                     .await
                     .gql()?
@@ -254,16 +255,11 @@ impl Query {
                 condition = condition.add(matching);
                 page
             }
-            None => service::article::list(
-                db,
-                visibility,
-                condition.clone(),
-                &order,
-                &page,
-                columns_for(ctx),
-            )
-            .await
-            .gql()?,
+            None => {
+                service::article::list(db, visibility, condition.clone(), &order, &page, columns)
+                    .await
+                    .gql()?
+            }
         };
         Ok(ArticleConnection {
             page,

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{code, spawn_app, TestApp, GENERATED_ARTICLES};
+use crate::helpers::{code, data_as, spawn_app, token, TestApp, GENERATED_ARTICLES};
 
 /// The slugs of the articles a filter selects (all pages), and the `totalCount`.
 fn article_slugs(app: &TestApp, filter: Value) -> (Vec<String>, i64) {
@@ -11,12 +11,7 @@ fn article_slugs(app: &TestApp, filter: Value) -> (Vec<String>, i64) {
         "query($f: ArticleFilter) { articles(first: 100, filter: $f) { totalCount nodes { slug } } }",
         json!({"f": filter}),
     );
-    let slugs = data["articles"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["slug"].as_str().unwrap().to_owned())
-        .collect();
+    let slugs = slugs_of(&data["articles"]["nodes"]);
     (slugs, data["articles"]["totalCount"].as_i64().unwrap())
 }
 
@@ -25,12 +20,7 @@ fn person_slugs(app: &TestApp, filter: Value) -> Vec<String> {
         "query($f: PersonFilter) { people(first: 100, filter: $f) { totalCount nodes { slug } } }",
         json!({"f": filter}),
     );
-    let slugs: Vec<String> = data["people"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["slug"].as_str().unwrap().to_owned())
-        .collect();
+    let slugs = slugs_of(&data["people"]["nodes"]);
     assert_eq!(
         data["people"]["totalCount"].as_i64().unwrap(),
         slugs.len() as i64
@@ -495,27 +485,18 @@ fn articles_with_links(app: &TestApp) -> Vec<Links> {
 
 /// Publishes an article that mentions only Xi Jinping.
 fn publish_an_article_about_xi_alone(app: &TestApp) {
-    let token = crate::helpers::token(app, entity::Role::Editor);
+    let token = token(app, entity::Role::Editor);
     let xi = app.data("{ person(slug: \"xi-jinping\") { id } }")["person"]["id"].clone();
-    let post = |query: &str, variables: Value| -> Value {
-        let body = json!({"query": query, "variables": variables}).to_string();
-        let authorization = format!("Bearer {token}");
-        let answer = app
-            .post(
-                "/graphql",
-                &body,
-                &[("authorization", authorization.as_str())],
-            )
-            .json();
-        assert!(answer.get("errors").is_none(), "{answer}");
-        answer["data"].clone()
-    };
-    let id = post(
+    let id = data_as(
+        app,
+        &token,
         "mutation($input: ArticleInput!) { createArticle(input: $input) { id } }",
         json!({"input": {"slug": "xi-alone", "title": "Xi alone", "language": "en", "personIds": [xi]}}),
     )["createArticle"]["id"]
         .clone();
-    post(
+    data_as(
+        app,
+        &token,
         "mutation($id: ID!) { publishArticle(id: $id) { id } }",
         json!({"id": id}),
     );

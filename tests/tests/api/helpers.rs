@@ -284,6 +284,25 @@ pub fn token(app: &TestApp, role: entity::Role) -> String {
         .1
 }
 
+/// `POST /graphql` as the holder of `token`: the whole answer, which must be a 200.
+pub fn as_holder(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let body = json!({"query": query, "variables": variables}).to_string();
+    let bearer = format!("Bearer {token}");
+    let answer = app.post("/graphql", &body, &[("authorization", &bearer)]);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
+/// The `data` of an answer for `token` that must have no errors.
+pub fn data_as(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let answer = as_holder(app, token, query, variables);
+    assert!(
+        answer.get("errors").is_none(),
+        "unexpected errors: {answer:#}"
+    );
+    answer["data"].clone()
+}
+
 /// The real server on a random port over a fresh database.
 pub struct TestApp {
     pub address: String,

@@ -5,26 +5,9 @@
 use entity::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{code, loaded, spawn_app, spawn_app_over, token, TestApp, TestDb};
-
-/// `POST /graphql` as the holder of `token`: the whole answer, which must be a 200.
-fn as_holder(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    let body = json!({"query": query, "variables": variables}).to_string();
-    let bearer = format!("Bearer {token}");
-    let answer = app.post("/graphql", &body, &[("authorization", &bearer)]);
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.json()
-}
-
-/// The `data` of an answer for `token` that must have no errors.
-fn data_as(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    let answer = as_holder(app, token, query, variables);
-    assert!(
-        answer.get("errors").is_none(),
-        "unexpected errors: {answer:#}"
-    );
-    answer["data"].clone()
-}
+use crate::helpers::{
+    as_holder, code, data_as, loaded, spawn_app, spawn_app_over, token, TestApp, TestDb,
+};
 
 /// The errors of an answer for `token` that must have some.
 fn errors_as(app: &TestApp, token: &str, query: &str, variables: Value) -> Vec<Value> {
