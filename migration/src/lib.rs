@@ -6,6 +6,21 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_content_tables;
 mod m20261127_000002_full_text_search;
 mod m20261127_000003_create_api_tokens;
+mod m20261128_000004_grams_for_unspaced_scripts;
+
+/// The scripts written without spaces between words (Chinese, Japanese, Korean), as ranges of
+/// characters. A search finds text in them by substring, through SQLite's trigram index,
+/// which holds only the documents that contain one of these characters; every other word is
+/// found by the word index. The search's parser and that index must agree, so both read this
+/// list: changing it needs a migration that rebuilds `search_grams` on SQLite.
+pub const UNSPACED_SCRIPTS: &[(char, char)] = &[
+    ('\u{3040}', '\u{30FF}'),   // Hiragana, Katakana
+    ('\u{3400}', '\u{4DBF}'),   // CJK Extension A
+    ('\u{4E00}', '\u{9FFF}'),   // CJK Unified Ideographs
+    ('\u{AC00}', '\u{D7AF}'),   // Hangul
+    ('\u{F900}', '\u{FAFF}'),   // CJK Compatibility Ideographs
+    ('\u{20000}', '\u{2FA1F}'), // CJK Extensions B and beyond
+];
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_content_tables::Migration),
             Box::new(m20261127_000002_full_text_search::Migration),
             Box::new(m20261127_000003_create_api_tokens::Migration),
+            Box::new(m20261128_000004_grams_for_unspaced_scripts::Migration),
         ]
     }
 }

@@ -50,16 +50,29 @@ fn sqlite_up() -> Vec<String> {
         "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'porter unicode61 remove_diacritics 2')".to_owned(),
         "CREATE VIRTUAL TABLE search_grams USING fts5(body, tokenize = 'trigram')".to_owned(),
     ];
+    statements.extend(sqlite_triggers(None));
+    statements
+}
+
+/// SQLite's triggers keeping both FTS tables in step with the rows. With `grams_only_if`
+/// (a condition on `body`), a document goes into `search_grams` only when it holds.
+pub(crate) fn sqlite_triggers(grams_only_if: Option<&str>) -> Vec<String> {
+    let mut statements = Vec::new();
     let index = |kind: i64, table: &str, expression: &str, id: &str| {
         let expression = document(expression, DatabaseBackend::Sqlite);
-        ["search_words", "search_grams"]
-            .iter()
-            .map(|fts| {
-                format!(
-                    "INSERT INTO {fts}(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x WHERE x.id = {id};"
-                )
-            })
-            .collect::<String>()
+        let words = format!(
+            "INSERT INTO search_words(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x WHERE x.id = {id};"
+        );
+        let grams = match grams_only_if {
+            None => format!(
+                "INSERT INTO search_grams(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x WHERE x.id = {id};"
+            ),
+            Some(condition) => format!(
+                "INSERT INTO search_grams(rowid, body) SELECT rowid, body FROM \
+                 (SELECT x.id * 8 + {kind} AS rowid, {expression} AS body FROM {table} x WHERE x.id = {id}) WHERE {condition};"
+            ),
+        };
+        words + &grams
     };
     let forget = |kind: i64, id: &str| {
         format!(
@@ -145,23 +158,48 @@ fn postgres_up() -> Vec<String> {
 
 /// Fills the index from rows that exist already.
 fn backfill(backend: DatabaseBackend) -> Vec<String> {
+    match backend {
+        DatabaseBackend::Postgres => DOCUMENTS
+            .iter()
+            .map(|(kind, table, expression)| {
+                let expression = document(expression, backend);
+                format!(
+                    "INSERT INTO search_documents (kind, ref, body) SELECT {kind}, x.id, {expression} FROM {table} x"
+                )
+            })
+            .collect(),
+        _ => ["search_words", "search_grams"]
+            .iter()
+            .flat_map(|fts| sqlite_backfill(fts))
+            .collect(),
+    }
+}
+
+/// Fills the SQLite FTS table `fts` from rows that exist already.
+pub(crate) fn sqlite_backfill(fts: &str) -> Vec<String> {
     DOCUMENTS
         .iter()
-        .flat_map(|(kind, table, expression)| {
-            let expression = document(expression, backend);
-            match backend {
-                DatabaseBackend::Postgres => vec![format!(
-                    "INSERT INTO search_documents (kind, ref, body) SELECT {kind}, x.id, {expression} FROM {table} x"
-                )],
-                _ => ["search_words", "search_grams"]
-                    .iter()
-                    .map(|fts| {
-                        format!(
-                            "INSERT INTO {fts}(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x"
-                        )
-                    })
-                    .collect(),
-            }
+        .map(|(kind, table, expression)| {
+            let expression = document(expression, DatabaseBackend::Sqlite);
+            format!("INSERT INTO {fts}(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x")
+        })
+        .collect()
+}
+
+/// The tables whose triggers keep the index.
+fn indexed_tables() -> impl Iterator<Item = &'static str> {
+    DOCUMENTS
+        .iter()
+        .map(|(_, table, _)| *table)
+        .chain(["person_aliases"])
+}
+
+/// Drops SQLite's triggers of [`sqlite_triggers`].
+pub(crate) fn sqlite_drop_triggers() -> Vec<String> {
+    indexed_tables()
+        .flat_map(|table| {
+            ["insert", "update", "delete"]
+                .map(|event| format!("DROP TRIGGER IF EXISTS search_{table}_{event}"))
         })
         .collect()
 }
@@ -184,22 +222,17 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
-        let mut statements = Vec::new();
-        let mut tables: Vec<&str> = DOCUMENTS.iter().map(|(_, table, _)| *table).collect();
-        tables.push("person_aliases");
-        for table in tables {
-            match backend {
-                DatabaseBackend::Postgres => {
-                    statements.push(format!("DROP TRIGGER IF EXISTS search_{table} ON {table}"));
-                    statements.push(format!("DROP FUNCTION IF EXISTS search_index_{table}()"));
-                }
-                _ => {
-                    for event in ["insert", "update", "delete"] {
-                        statements.push(format!("DROP TRIGGER IF EXISTS search_{table}_{event}"));
-                    }
-                }
-            }
-        }
+        let mut statements = match backend {
+            DatabaseBackend::Postgres => indexed_tables()
+                .flat_map(|table| {
+                    [
+                        format!("DROP TRIGGER IF EXISTS search_{table} ON {table}"),
+                        format!("DROP FUNCTION IF EXISTS search_index_{table}()"),
+                    ]
+                })
+                .collect(),
+            _ => sqlite_drop_triggers(),
+        };
         match backend {
             DatabaseBackend::Postgres => {
                 statements.push("DROP TABLE IF EXISTS search_documents".to_owned())

@@ -59,13 +59,9 @@ pub struct Terms {
 
 /// Whether a character belongs to a script written without spaces between words.
 fn unspaced(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF      // Hiragana, Katakana
-        | 0x3400..=0x4DBF    // CJK Extension A
-        | 0x4E00..=0x9FFF    // CJK Unified Ideographs
-        | 0xAC00..=0xD7AF    // Hangul
-        | 0xF900..=0xFAFF    // CJK Compatibility Ideographs
-        | 0x20000..=0x2FA1F) // CJK Extensions B and beyond
+    migration::UNSPACED_SCRIPTS
+        .iter()
+        .any(|(first, last)| (*first..=*last).contains(&c))
 }
 
 impl Terms {

@@ -68,3 +68,41 @@ fn the_schema_enforces_unique_slugs_and_foreign_keys() {
         "a dangling foreign key was accepted"
     );
 }
+
+#[test]
+fn the_trigram_index_is_narrowed_and_widened_with_its_migration() {
+    let db = crate::helpers::loaded(TestDb::new());
+    if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    let count = |condition: &str| -> i64 {
+        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            format!("SELECT count(*) AS n FROM search_grams WHERE {condition}"),
+        )))
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    let documents = db
+        .run(db.db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT count(*) AS n FROM search_words",
+        )))
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    let narrowed = count("true");
+    assert!(0 < narrowed && narrowed < documents);
+    let found = count("body LIKE '%金灿荣%'");
+    assert!(found > 0);
+    // Down one step: every document again.
+    db.run(Migrator::down(&db.db, Some(1))).unwrap();
+    assert_eq!(count("true"), documents);
+    assert_eq!(count("body LIKE '%金灿荣%'"), found);
+    db.run(Migrator::up(&db.db, None)).unwrap();
+    assert_eq!(count("true"), narrowed);
+    assert_eq!(count("body LIKE '%金灿荣%'"), found);
+}

@@ -245,3 +245,102 @@ fn empty_and_hostile_queries_are_handled() {
         129
     );
 }
+
+#[test]
+fn every_unspaced_script_is_found_by_any_part() {
+    // The first and the last character of each range the search treats as an unspaced script,
+    // three in a row inside English text: found by two of them (a scan) and by three (the
+    // trigram index), whether the parser and SQLite's index agree on the ranges or not.
+    let app = spawn_app();
+    let ends: Vec<char> = migration::UNSPACED_SCRIPTS
+        .iter()
+        .flat_map(|(first, last)| [*first, *last])
+        .collect();
+    let articles: Vec<Value> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({"slug": format!("script-{i}"), "title": format!("Script {i}"), "language": "en",
+                   "status": "PUBLISHED", "body": format!("Plain words, then {c}{c}{c}, then more words.")})
+        })
+        .collect();
+    app.db
+        .run(content_api::service::import::import_bundle(
+            &app.db.db,
+            json!({ "articles": articles }).to_string().as_bytes(),
+        ))
+        .unwrap();
+    for (i, c) in ends.iter().enumerate() {
+        for query in [format!("{c}{c}"), format!("{c}{c}{c}")] {
+            assert_eq!(
+                found(&search(&app, &query, json!(["ARTICLE"]))),
+                [("Article".to_owned(), format!("script-{i}"))],
+                "U+{:X}",
+                u32::from(*c)
+            );
+        }
+    }
+}
+
+#[test]
+fn only_documents_with_unspaced_script_carry_trigrams_on_sqlite() {
+    let app = spawn_app();
+    let db = &app.db;
+    if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    // Every change goes through the triggers: an English article, a Chinese one, and an
+    // English person given a Chinese alias, then the article's text turned Chinese.
+    let bundle = json!({"people": [{"slug": "plain-person", "name": "Plain Person", "aliases": ["普通人"]}],
+                        "articles": [{"slug": "plain", "title": "Plain", "body": "English only.", "language": "en", "status": "PUBLISHED"},
+                                     {"slug": "chinese", "title": "中文", "body": "一篇文章。", "language": "zh", "status": "PUBLISHED"}]});
+    db.run(content_api::service::import::import_bundle(
+        &db.db,
+        bundle.to_string().as_bytes(),
+    ))
+    .unwrap();
+    let unspaced = |text: &str| {
+        text.chars().any(|c| {
+            migration::UNSPACED_SCRIPTS
+                .iter()
+                .any(|(first, last)| (*first..=*last).contains(&c))
+        })
+    };
+    let documents = |table: &str| -> Vec<(i64, String)> {
+        db.run(db.db.query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            format!("SELECT rowid AS id, body FROM {table} ORDER BY rowid"),
+        )))
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row.try_get::<i64>("", "id").unwrap(),
+                row.try_get::<String>("", "body").unwrap(),
+            )
+        })
+        .collect()
+    };
+    let check = || {
+        let words = documents("search_words");
+        let expected: Vec<(i64, String)> = words
+            .iter()
+            .filter(|(_, body)| unspaced(body))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty() && expected.len() < words.len());
+        assert_eq!(documents("search_grams"), expected);
+    };
+    check();
+    let bundle = json!({"articles": [{"slug": "plain", "title": "Plain", "body": "现在是中文。", "language": "zh", "status": "PUBLISHED"}]});
+    db.run(content_api::service::import::import_bundle(
+        &db.db,
+        bundle.to_string().as_bytes(),
+    ))
+    .unwrap();
+    check();
+    assert!(found(&search(&app, "中文", json!(["ARTICLE"])))
+        .contains(&("Article".to_owned(), "plain".to_owned())));
+    assert!(found(&search(&app, "普通", json!(["PERSON"])))
+        .contains(&("Person".to_owned(), "plain-person".to_owned())));
+}
