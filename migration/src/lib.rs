@@ -6,7 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_content_tables;
 mod m20261127_000002_full_text_search;
 mod m20261127_000003_create_api_tokens;
-mod m20261128_000004_grams_for_unspaced_scripts;
+mod m20261128_000004_leaner_sqlite_search_index;
 
 /// The scripts written without spaces between words (Chinese, Japanese, Korean), as ranges of
 /// characters. A search finds text in them by substring, through SQLite's trigram index,
@@ -32,7 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_content_tables::Migration),
             Box::new(m20261127_000002_full_text_search::Migration),
             Box::new(m20261127_000003_create_api_tokens::Migration),
-            Box::new(m20261128_000004_grams_for_unspaced_scripts::Migration),
+            Box::new(m20261128_000004_leaner_sqlite_search_index::Migration),
         ]
     }
 }

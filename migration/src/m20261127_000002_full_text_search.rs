@@ -45,9 +45,12 @@ fn document(expression: &str, backend: DatabaseBackend) -> String {
     expression.replace("STRING_AGG", aggregate)
 }
 
+/// How SQLite's word index splits and stems text.
+pub(crate) const WORDS_TOKENIZER: &str = "'porter unicode61 remove_diacritics 2'";
+
 fn sqlite_up() -> Vec<String> {
     let mut statements = vec![
-        "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'porter unicode61 remove_diacritics 2')".to_owned(),
+        format!("CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = {WORDS_TOKENIZER})"),
         "CREATE VIRTUAL TABLE search_grams USING fts5(body, tokenize = 'trigram')".to_owned(),
     ];
     statements.extend(sqlite_triggers(None));

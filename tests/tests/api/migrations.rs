@@ -70,7 +70,7 @@ fn the_schema_enforces_unique_slugs_and_foreign_keys() {
 }
 
 #[test]
-fn the_trigram_index_is_narrowed_and_widened_with_its_migration() {
+fn the_sqlite_search_index_is_narrowed_and_widened_with_its_migration() {
     let db = crate::helpers::loaded(TestDb::new());
     if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
         return;
@@ -85,15 +85,31 @@ fn the_trigram_index_is_narrowed_and_widened_with_its_migration() {
         .try_get::<i64>("", "n")
         .unwrap()
     };
-    let documents = db
-        .run(db.db.query_one_raw(sea_orm::Statement::from_string(
+    let documents: i64 = ["articles", "people", "meetings", "sources"]
+        .iter()
+        .map(|table| {
+            db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                format!("SELECT count(*) AS n FROM {table}"),
+            )))
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+        })
+        .sum();
+    let words = || -> i64 {
+        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,
-            "SELECT count(*) AS n FROM search_words",
+            "SELECT count(*) AS n FROM search_words WHERE search_words MATCH 'patrushev'",
         )))
         .unwrap()
         .unwrap()
         .try_get::<i64>("", "n")
-        .unwrap();
+        .unwrap()
+    };
+    let matched = words();
+    assert!(matched > 0);
     let narrowed = count("true");
     assert!(0 < narrowed && narrowed < documents);
     let found = count("body LIKE '%金灿荣%'");
@@ -102,7 +118,9 @@ fn the_trigram_index_is_narrowed_and_widened_with_its_migration() {
     db.run(Migrator::down(&db.db, Some(1))).unwrap();
     assert_eq!(count("true"), documents);
     assert_eq!(count("body LIKE '%金灿荣%'"), found);
+    assert_eq!(words(), matched);
     db.run(Migrator::up(&db.db, None)).unwrap();
     assert_eq!(count("true"), narrowed);
     assert_eq!(count("body LIKE '%金灿荣%'"), found);
+    assert_eq!(words(), matched);
 }
