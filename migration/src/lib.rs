@@ -8,11 +8,12 @@ mod m20261127_000002_full_text_search;
 mod m20261127_000003_create_api_tokens;
 mod m20261128_000004_leaner_sqlite_search_index;
 
-/// The scripts written without spaces between words (Chinese, Japanese, Korean), as ranges of
-/// characters. A search finds text in them by substring, through SQLite's trigram index,
-/// which holds only the documents that contain one of these characters; every other word is
-/// found by the word index. The search's parser and that index must agree, so both read this
-/// list: changing it needs a migration that rebuilds `search_grams` on SQLite.
+/// The characters of Chinese, Japanese kana and Korean Hangul, as ranges. A search treats
+/// them as an unspaced script: text in them is found by substring, through SQLite's trigram
+/// index, which holds only the documents that contain one of them; every other word is found
+/// by the word index. The search's parser and that index must agree, so both read this list.
+/// Changing it needs a new migration that rebuilds `search_grams` on SQLite (migration 4 reads
+/// it too, so it would also change what that migration builds on a new database).
 pub const UNSPACED_SCRIPTS: &[(char, char)] = &[
     ('\u{3040}', '\u{30FF}'),   // Hiragana, Katakana
     ('\u{3400}', '\u{4DBF}'),   // CJK Extension A

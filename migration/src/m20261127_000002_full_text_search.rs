@@ -45,13 +45,14 @@ fn document(expression: &str, backend: DatabaseBackend) -> String {
     expression.replace("STRING_AGG", aggregate)
 }
 
-/// How SQLite's word index splits and stems text.
-pub(crate) const WORDS_TOKENIZER: &str = "'porter unicode61 remove_diacritics 2'";
+/// Creates SQLite's trigram index.
+pub(crate) const SQLITE_GRAMS_TABLE: &str =
+    "CREATE VIRTUAL TABLE search_grams USING fts5(body, tokenize = 'trigram')";
 
 fn sqlite_up() -> Vec<String> {
     let mut statements = vec![
-        format!("CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = {WORDS_TOKENIZER})"),
-        "CREATE VIRTUAL TABLE search_grams USING fts5(body, tokenize = 'trigram')".to_owned(),
+        "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'porter unicode61 remove_diacritics 2')".to_owned(),
+        SQLITE_GRAMS_TABLE.to_owned(),
     ];
     statements.extend(sqlite_triggers(None));
     statements
@@ -173,18 +174,25 @@ fn backfill(backend: DatabaseBackend) -> Vec<String> {
             .collect(),
         _ => ["search_words", "search_grams"]
             .iter()
-            .flat_map(|fts| sqlite_backfill(fts))
+            .flat_map(|fts| sqlite_backfill(fts, None))
             .collect(),
     }
 }
 
-/// Fills the SQLite FTS table `fts` from rows that exist already.
-pub(crate) fn sqlite_backfill(fts: &str) -> Vec<String> {
+/// Fills the SQLite FTS table `fts` from rows that exist already; with `only_if` (a
+/// condition on `body`), only the documents for which it holds.
+pub(crate) fn sqlite_backfill(fts: &str, only_if: Option<&str>) -> Vec<String> {
     DOCUMENTS
         .iter()
         .map(|(kind, table, expression)| {
             let expression = document(expression, DatabaseBackend::Sqlite);
-            format!("INSERT INTO {fts}(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x")
+            let select = format!("SELECT x.id * 8 + {kind} AS rowid, {expression} AS body FROM {table} x");
+            match only_if {
+                None => format!("INSERT INTO {fts}(rowid, body) {select}"),
+                Some(condition) => format!(
+                    "INSERT INTO {fts}(rowid, body) SELECT rowid, body FROM ({select}) WHERE {condition}"
+                ),
+            }
         })
         .collect()
 }

@@ -1,22 +1,22 @@
-//! SQLite: the search index stores less, and the same searches find the same documents.
+//! SQLite: `search_grams`, the trigram index, keeps only the documents that contain a
+//! character of an unspaced script (see [`crate::UNSPACED_SCRIPTS`]).
 //!
-//! * `search_grams`, the trigram index, keeps only the documents that contain a character of
-//!   an unspaced script (see [`crate::UNSPACED_SCRIPTS`]). It serves only the parts of a
-//!   search written in those scripts (Chinese, Japanese, Korean); every other word is found
-//!   through `search_words`. A document with none of their characters can never match such a
-//!   part, so indexing its trigrams was work (most of an import's indexing time) and space for
-//!   nothing.
-//! * `search_words`, the word index, no longer keeps a copy of each document's text
-//!   (`content=''`): ranking reads only the index and the documents' sizes, and the text is in
-//!   the rows themselves. `contentless_delete=1` lets the triggers delete from it by `rowid`.
+//! The trigram index serves only the parts of a search written in those scripts (Chinese,
+//! Japanese, Korean): every other word is found through `search_words`. A document with none
+//! of their characters can never match such a part, so indexing its trigrams was work (most
+//! of an import's indexing time) and space for nothing. The search finds exactly what it
+//! found before. PostgreSQL, whose trigram index lives in `search_documents` beside the
+//! words, is unchanged.
 //!
-//! PostgreSQL, whose one `search_documents` table serves both, is unchanged.
+//! The table is made anew and filled, in both directions: deleting most of an FTS5 table's
+//! rows would add delete markers to its index rather than shrink it. One transaction, so a
+//! failure leaves the index as it was.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 
 use crate::m20261127_000002_full_text_search::{
-    sqlite_backfill, sqlite_drop_triggers, sqlite_triggers, WORDS_TOKENIZER,
+    sqlite_backfill, sqlite_drop_triggers, sqlite_triggers, SQLITE_GRAMS_TABLE,
 };
 
 #[derive(DeriveMigrationName)]
@@ -42,38 +42,34 @@ async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(),
     Ok(())
 }
 
+/// Makes `search_grams` anew with the triggers that keep it, holding the documents for which
+/// `only_if` holds (all of them without it).
+fn rebuild(only_if: Option<&str>) -> Vec<String> {
+    let mut statements = sqlite_drop_triggers();
+    statements.push("DROP TABLE search_grams".to_owned());
+    statements.push(SQLITE_GRAMS_TABLE.to_owned());
+    statements.extend(sqlite_backfill("search_grams", only_if));
+    statements.extend(sqlite_triggers(only_if));
+    statements
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             return Ok(());
         }
-        let condition = has_unspaced_script();
-        let mut statements = sqlite_drop_triggers();
-        statements.push("DROP TABLE search_words".to_owned());
-        statements.push(format!(
-            "CREATE VIRTUAL TABLE search_words USING fts5(body, content = '', contentless_delete = 1, \
-             tokenize = {WORDS_TOKENIZER})"
-        ));
-        statements.extend(sqlite_backfill("search_words"));
-        statements.extend(sqlite_triggers(Some(&condition)));
-        statements.push(format!("DELETE FROM search_grams WHERE NOT ({condition})"));
-        run(manager, statements).await
+        run(manager, rebuild(Some(&has_unspaced_script()))).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             return Ok(());
         }
-        let mut statements = sqlite_drop_triggers();
-        statements.push("DROP TABLE search_words".to_owned());
-        statements.push(format!(
-            "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = {WORDS_TOKENIZER})"
-        ));
-        statements.extend(sqlite_backfill("search_words"));
-        statements.extend(sqlite_triggers(None));
-        statements.push("DELETE FROM search_grams".to_owned());
-        statements.extend(sqlite_backfill("search_grams"));
-        run(manager, statements).await
+        run(manager, rebuild(None)).await
     }
 }

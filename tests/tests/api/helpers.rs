@@ -106,6 +106,20 @@ impl TestDb {
         self.runtime.block_on(future)
     }
 
+    /// The one integer `n` that `sql` selects (`SELECT count(*) AS n ...`).
+    pub fn number(&self, sql: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let backend = self.db.get_database_backend();
+        self.run(
+            self.db
+                .query_one_raw(sea_orm::Statement::from_string(backend, sql.to_owned())),
+        )
+        .expect("the statement runs")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("an integer n")
+    }
+
     /// How many SQL statements have run on this database so far.
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::SeqCst)

@@ -851,16 +851,7 @@ fn an_import_leaves_sqlite_averages_but_no_value_samples_for_the_planner() {
     if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
         return;
     }
-    let count = |table: &str| -> i64 {
-        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            format!("SELECT count(*) AS n FROM {table}"),
-        )))
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
-    };
+    let count = |table: &str| db.number(&format!("SELECT count(*) AS n FROM {table}"));
     db.run(import_bundle(&db.db, SEED_BUNDLE)).unwrap();
     // Averages per index, so the planner still knows its indexes...
     assert!(count("sqlite_stat1") > 0);

@@ -75,39 +75,17 @@ fn the_sqlite_search_index_is_narrowed_and_widened_with_its_migration() {
     if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
         return;
     }
-    let count = |condition: &str| -> i64 {
-        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            format!("SELECT count(*) AS n FROM search_grams WHERE {condition}"),
-        )))
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
+    let count = |condition: &str| {
+        db.number(&format!(
+            "SELECT count(*) AS n FROM search_grams WHERE {condition}"
+        ))
     };
     let documents: i64 = ["articles", "people", "meetings", "sources"]
         .iter()
-        .map(|table| {
-            db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Sqlite,
-                format!("SELECT count(*) AS n FROM {table}"),
-            )))
-            .unwrap()
-            .unwrap()
-            .try_get::<i64>("", "n")
-            .unwrap()
-        })
+        .map(|table| db.number(&format!("SELECT count(*) AS n FROM {table}")))
         .sum();
-    let words = || -> i64 {
-        db.run(db.db.query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            "SELECT count(*) AS n FROM search_words WHERE search_words MATCH 'patrushev'",
-        )))
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
-    };
+    let words =
+        || db.number("SELECT count(*) AS n FROM search_words WHERE search_words MATCH 'patrushev'");
     let matched = words();
     assert!(matched > 0);
     let narrowed = count("true");
