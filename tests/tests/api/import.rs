@@ -846,7 +846,6 @@ fn imports_and_exports_may_run_on_any_thread() {
 
 #[test]
 fn an_import_leaves_sqlite_averages_but_no_value_samples_for_the_planner() {
-    use sea_orm::ConnectionTrait;
     let db = TestDb::new();
     if db.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
         return;
