@@ -64,19 +64,14 @@ pub(crate) fn sqlite_triggers(grams_only_if: Option<&str>) -> Vec<String> {
     let mut statements = Vec::new();
     let index = |kind: i64, table: &str, expression: &str, id: &str| {
         let expression = document(expression, DatabaseBackend::Sqlite);
-        let words = format!(
-            "INSERT INTO search_words(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x WHERE x.id = {id};"
+        let select = format!(
+            "SELECT x.id * 8 + {kind} AS rowid, {expression} AS body FROM {table} x WHERE x.id = {id}"
         );
-        let grams = match grams_only_if {
-            None => format!(
-                "INSERT INTO search_grams(rowid, body) SELECT x.id * 8 + {kind}, {expression} FROM {table} x WHERE x.id = {id};"
-            ),
-            Some(condition) => format!(
-                "INSERT INTO search_grams(rowid, body) SELECT rowid, body FROM \
-                 (SELECT x.id * 8 + {kind} AS rowid, {expression} AS body FROM {table} x WHERE x.id = {id}) WHERE {condition};"
-            ),
-        };
-        words + &grams
+        format!(
+            "{}; {};",
+            sqlite_insert("search_words", &select, None),
+            sqlite_insert("search_grams", &select, grams_only_if)
+        )
     };
     let forget = |kind: i64, id: &str| {
         format!(
@@ -186,15 +181,22 @@ pub(crate) fn sqlite_backfill(fts: &str, only_if: Option<&str>) -> Vec<String> {
         .iter()
         .map(|(kind, table, expression)| {
             let expression = document(expression, DatabaseBackend::Sqlite);
-            let select = format!("SELECT x.id * 8 + {kind} AS rowid, {expression} AS body FROM {table} x");
-            match only_if {
-                None => format!("INSERT INTO {fts}(rowid, body) {select}"),
-                Some(condition) => format!(
-                    "INSERT INTO {fts}(rowid, body) SELECT rowid, body FROM ({select}) WHERE {condition}"
-                ),
-            }
+            let select =
+                format!("SELECT x.id * 8 + {kind} AS rowid, {expression} AS body FROM {table} x");
+            sqlite_insert(fts, &select, only_if)
         })
         .collect()
+}
+
+/// Inserts into the SQLite FTS table `fts` the documents (`rowid`, `body`) that `select`
+/// selects; with `only_if` (a condition on `body`), those for which it holds.
+fn sqlite_insert(fts: &str, select: &str, only_if: Option<&str>) -> String {
+    match only_if {
+        None => format!("INSERT INTO {fts}(rowid, body) {select}"),
+        Some(condition) => format!(
+            "INSERT INTO {fts}(rowid, body) SELECT rowid, body FROM ({select}) WHERE {condition}"
+        ),
+    }
 }
 
 /// The tables whose triggers keep the index.

@@ -26,7 +26,7 @@ pub struct Migration;
 /// one character of an unspaced script (a GLOB character class of their ranges). Those
 /// characters are all beyond ASCII, so text that is ASCII alone (as many bytes as
 /// characters) is passed over without the GLOB, which tries the class at every character.
-pub(crate) fn has_unspaced_script() -> String {
+fn has_unspaced_script() -> String {
     let class: String = crate::UNSPACED_SCRIPTS
         .iter()
         .map(|(first, last)| format!("{first}-{last}"))
