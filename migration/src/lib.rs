@@ -23,6 +23,13 @@ pub const UNSPACED_SCRIPTS: &[(char, char)] = &[
     ('\u{20000}', '\u{2FA1F}'), // CJK Extensions B and beyond
 ];
 
+/// Whether `c` is in one of [`UNSPACED_SCRIPTS`].
+pub fn unspaced(c: char) -> bool {
+    UNSPACED_SCRIPTS
+        .iter()
+        .any(|(first, last)| (*first..=*last).contains(&c))
+}
+
 /// Every migration, in order.
 pub struct Migrator;
 

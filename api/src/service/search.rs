@@ -57,13 +57,6 @@ pub struct Terms {
     runs: Vec<String>,
 }
 
-/// Whether a character belongs to a script written without spaces between words.
-fn unspaced(c: char) -> bool {
-    migration::UNSPACED_SCRIPTS
-        .iter()
-        .any(|(first, last)| (*first..=*last).contains(&c))
-}
-
 impl Terms {
     /// Reads a client's search text (given in the input `field`).
     pub fn parse(text: &str, field: &str) -> AppResult<Terms> {
@@ -91,7 +84,7 @@ impl Terms {
             }
         };
         for c in text.chars() {
-            if unspaced(c) {
+            if migration::unspaced(c) {
                 if !current_unspaced {
                     flush(&mut current, current_unspaced, &mut terms);
                 }

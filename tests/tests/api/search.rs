@@ -299,13 +299,7 @@ fn only_documents_with_unspaced_script_carry_trigrams_on_sqlite() {
         bundle.to_string().as_bytes(),
     ))
     .unwrap();
-    let unspaced = |text: &str| {
-        text.chars().any(|c| {
-            migration::UNSPACED_SCRIPTS
-                .iter()
-                .any(|(first, last)| (*first..=*last).contains(&c))
-        })
-    };
+    let unspaced = |text: &str| text.chars().any(migration::unspaced);
     let documents = |table: &str| -> Vec<(i64, String)> {
         db.run(db.db.query_all_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,
