@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::article;
 
 use super::connection::{connection, page_request};
-use super::context::loader;
+use super::context::load;
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, ArticleStatus};
 use super::error::GqlResult;
@@ -87,18 +87,11 @@ impl Article {
         let Some(source) = self.0.source_id else {
             return Ok(None);
         };
-        Ok(loader(ctx)?
-            .load_one(SourceById(source))
-            .await
-            .gql()?
-            .map(Source))
+        Ok(load(ctx, SourceById(source)).await?.map(Source))
     }
     /// Its tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
-        let tags = loader(ctx)?
-            .load_one(TagsOfArticle(self.0.id))
-            .await
-            .gql()?;
+        let tags = load(ctx, TagsOfArticle(self.0.id)).await?;
         Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
     }
     /// People the article mentions.
@@ -109,29 +102,25 @@ impl Article {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only people who match.")] filter: Option<PersonFilter>,
+        #[graphql(desc = "Only people who match.")] filter: Option<Box<PersonFilter>>,
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-        let key = PeopleOfArticle {
-            article: self.0.id,
-            filter: filter.clone(),
-            page,
-        };
-        let page = loader(ctx)?
-            .load_one(key)
-            .await
-            .gql()?
-            .unwrap_or_else(Default::default);
+        let load = load(
+            ctx,
+            PeopleOfArticle {
+                article: self.0.id,
+                filter: filter.clone(),
+                page,
+            },
+        );
         let total = Total::Child(ChildList::PeopleOfArticle(filter.map(Box::new)), self.0.id);
+        let page = load.await?.unwrap_or_else(Default::default);
         Ok(PersonConnection { page, total })
     }
     /// Meetings the article reports on.
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
-        let meetings = loader(ctx)?
-            .load_one(MeetingsOfArticle(self.0.id))
-            .await
-            .gql()?;
+        let meetings = load(ctx, MeetingsOfArticle(self.0.id)).await?;
         Ok(meetings
             .unwrap_or_default()
             .into_iter()
@@ -140,10 +129,7 @@ impl Article {
     }
     /// What people said, in the order the article reports it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
-        let quotes = loader(ctx)?
-            .load_one(QuotesOfArticle(self.0.id))
-            .await
-            .gql()?;
+        let quotes = load(ctx, QuotesOfArticle(self.0.id)).await?;
         Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
     }
 }
@@ -155,20 +141,23 @@ pub(super) async fn articles_of(
     parent: ArticleParent,
     id: i64,
     page: PageRequest,
-    filter: Option<ArticleFilter>,
+    filter: Option<Box<ArticleFilter>>,
     order_by: Option<Vec<ArticleOrder>>,
 ) -> Result<ArticleConnection> {
     let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-    let key = ArticlesOf {
-        parent,
-        id,
-        filter: filter.clone(),
-        order: orders(order_by),
-        page,
-        columns: columns_for(ctx),
-    };
-    let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+    let load = load(
+        ctx,
+        ArticlesOf {
+            parent,
+            id,
+            filter: filter.clone(),
+            order: orders(order_by),
+            page,
+            columns: columns_for(ctx),
+        },
+    );
     let total = Total::Child(ChildList::Articles(parent, filter.map(Box::new)), id);
+    let page = load.await?.unwrap_or_default();
     Ok(ArticleConnection { page, total })
 }
 

@@ -2,9 +2,10 @@
 
 use async_graphql::{Context, Result};
 use entity::{meeting, person, source, tag};
+use futures_util::future::BoxFuture;
 use sea_orm::Condition;
 
-use super::context::{loader, request};
+use super::context::{load, request};
 use super::error::GqlResult;
 use super::loaders::{ChildList, CountOf};
 use crate::service::{self, lookup};
@@ -24,8 +25,13 @@ pub enum Total {
 }
 
 impl Total {
-    /// The length of the list.
-    pub async fn resolve(&self, ctx: &Context<'_>) -> Result<i64> {
+    /// The length of the list. Boxed, as [`super::context::load`] is: the count's future
+    /// would otherwise size every field's future of the connection that asks for it.
+    pub fn resolve<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, Result<i64>> {
+        Box::pin(self.count(ctx))
+    }
+
+    async fn count(&self, ctx: &Context<'_>) -> Result<i64> {
         let request = request(ctx)?;
         let (db, visibility) = (&request.db, request.filters.visibility);
         let count = match self.clone() {
@@ -35,11 +41,7 @@ impl Total {
             Total::Sources(c) => lookup::count::<source::Entity>(db, c).await.gql()?,
             Total::Tags(c) => lookup::count::<tag::Entity>(db, c).await.gql()?,
             Total::Quotes(c) => service::quote::count(db, visibility, c).await.gql()?,
-            Total::Child(list, parent) => loader(ctx)?
-                .load_one(CountOf { list, parent })
-                .await
-                .gql()?
-                .unwrap_or(0),
+            Total::Child(list, parent) => load(ctx, CountOf { list, parent }).await?.unwrap_or(0),
         };
         Ok(i64::try_from(count).unwrap_or(i64::MAX))
     }

@@ -6,7 +6,7 @@ use entity::meeting;
 
 use super::article::articles_of;
 use super::connection::{connection, page_request};
-use super::context::loader;
+use super::context::load;
 use super::enums::{ArticleOrder, ParticipantRole};
 use super::error::GqlResult;
 use super::filter::ArticleFilter;
@@ -77,7 +77,7 @@ impl Meeting {
             meeting: self.0.id,
             role: role.map(Into::into),
         };
-        let participants = loader(ctx)?.load_one(key).await.gql()?;
+        let participants = load(ctx, key).await?;
         Ok(participants
             .unwrap_or_default()
             .into_iter()
@@ -93,7 +93,7 @@ impl Meeting {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<Box<ArticleFilter>>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
@@ -109,10 +109,7 @@ impl Meeting {
     }
     /// What was said there, as published articles report it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
-        let quotes = loader(ctx)?
-            .load_one(QuotesOfMeeting(self.0.id))
-            .await
-            .gql()?;
+        let quotes = load(ctx, QuotesOfMeeting(self.0.id)).await?;
         Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
     }
     /// When the record was created (UTC).

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Interface, Result, ID};
 
-use super::context::loader;
+use super::context::load;
 use super::error::GqlResult;
 use super::id::{decode, NodeKind};
 use super::loaders::{ArticleById, MeetingById, PersonById, QuoteById, SourceById, TagById};
@@ -23,37 +23,22 @@ pub enum Node {
 /// The node a global ID names, or `None` when there is none (or the caller may not see it).
 pub async fn load_node(ctx: &Context<'_>, id: &ID, field: &str) -> Result<Option<Node>> {
     let (kind, id) = decode(id, field).gql()?;
-    let loader = loader(ctx)?;
     Ok(match kind {
-        NodeKind::Article => loader
-            .load_one(ArticleById(id))
-            .await
-            .gql()?
+        NodeKind::Article => load(ctx, ArticleById(id))
+            .await?
             .map(|m| Node::Article(Article(m))),
-        NodeKind::Person => loader
-            .load_one(PersonById(id))
-            .await
-            .gql()?
+        NodeKind::Person => load(ctx, PersonById(id))
+            .await?
             .map(|m| Node::Person(Person(m))),
-        NodeKind::Meeting => loader
-            .load_one(MeetingById(id))
-            .await
-            .gql()?
+        NodeKind::Meeting => load(ctx, MeetingById(id))
+            .await?
             .map(|m| Node::Meeting(Meeting(m))),
-        NodeKind::Source => loader
-            .load_one(SourceById(id))
-            .await
-            .gql()?
+        NodeKind::Source => load(ctx, SourceById(id))
+            .await?
             .map(|m| Node::Source(Source(m))),
-        NodeKind::Tag => loader
-            .load_one(TagById(id))
-            .await
-            .gql()?
-            .map(|m| Node::Tag(Tag(m))),
-        NodeKind::Quote => loader
-            .load_one(QuoteById(id))
-            .await
-            .gql()?
+        NodeKind::Tag => load(ctx, TagById(id)).await?.map(|m| Node::Tag(Tag(m))),
+        NodeKind::Quote => load(ctx, QuoteById(id))
+            .await?
             .map(|m| Node::Quote(Quote(m))),
     })
 }

@@ -6,7 +6,7 @@ use entity::{person, position};
 
 use super::article::articles_of;
 use super::connection::{connection, page_request, PageInfo};
-use super::context::loader;
+use super::context::load;
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
 use super::error::GqlResult;
@@ -53,10 +53,7 @@ impl Person {
     }
     /// Other spellings used to recognise mentions.
     async fn aliases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let aliases = loader(ctx)?
-            .load_one(AliasesOfPerson(self.0.id))
-            .await
-            .gql()?;
+        let aliases = load(ctx, AliasesOfPerson(self.0.id)).await?;
         Ok(aliases.unwrap_or_default())
     }
     /// ISO 3166-1 alpha-2 country code.
@@ -69,10 +66,7 @@ impl Person {
     }
     /// Offices held, in the order given.
     async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Position>> {
-        let positions = loader(ctx)?
-            .load_one(PositionsOfPerson(self.0.id))
-            .await
-            .gql()?;
+        let positions = load(ctx, PositionsOfPerson(self.0.id)).await?;
         Ok(positions
             .unwrap_or_default()
             .into_iter()
@@ -91,23 +85,26 @@ impl Person {
         #[graphql(desc = "Only meetings where the person had this role.")] role: Option<
             ParticipantRole,
         >,
-        #[graphql(desc = "Only meetings that match.")] filter: Option<MeetingFilter>,
+        #[graphql(desc = "Only meetings that match.")] filter: Option<Box<MeetingFilter>>,
         #[graphql(desc = "Default: HELD_ON_DESC.")] order_by: Option<Vec<MeetingOrder>>,
     ) -> Result<PersonMeetingConnection> {
         let role = role.map(Into::into);
         let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-        let key = MeetingsOfPerson {
-            person: self.0.id,
-            role,
-            filter: filter.clone(),
-            order: orders(order_by),
-            page: page_request(first, after, last, before).gql()?,
-        };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let load = load(
+            ctx,
+            MeetingsOfPerson {
+                person: self.0.id,
+                role,
+                filter: filter.clone(),
+                order: orders(order_by),
+                page: page_request(first, after, last, before).gql()?,
+            },
+        );
         let total = Total::Child(
             ChildList::MeetingsOfPerson(role, filter.map(Box::new)),
             self.0.id,
         );
+        let page = load.await?.unwrap_or_default();
         Ok(PersonMeetingConnection { page, total })
     }
     /// Articles that mention the person.
@@ -119,7 +116,7 @@ impl Person {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<Box<ArticleFilter>>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
@@ -146,7 +143,7 @@ impl Person {
             person: self.0.id,
             page: page_request(first, after, last, before).gql()?,
         };
-        let page = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+        let page = load(ctx, key).await?.unwrap_or_default();
         let total = Total::Child(ChildList::QuotesOfPerson, self.0.id);
         Ok(QuoteConnection { page, total })
     }

@@ -11,7 +11,7 @@ use sea_orm::{Condition, ModelTrait};
 
 use super::article::columns_for;
 use super::connection::page_request;
-use super::context::{loader, request};
+use super::context::{load, request};
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, PersonOrder, SourceOrder, TagOrder};
 use super::error::GqlResult;
@@ -71,7 +71,7 @@ where
     ContentLoader: Loader<K, Value = E::Model, Error = Arc<AppError>>,
 {
     match lookup_of(id, slug, kind).gql()? {
-        Lookup::Id(id) => loader(ctx)?.load_one(key(id)).await.gql(),
+        Lookup::Id(id) => load(ctx, key(id)).await,
         Lookup::Slug(slug) => lookup::by_slug::<E>(&request(ctx)?.db, &slug).await.gql(),
     }
 }
@@ -181,7 +181,7 @@ impl Query {
         slug: Option<String>,
     ) -> Result<Option<Article>> {
         let found = match lookup_of(id, slug, NodeKind::Article).gql()? {
-            Lookup::Id(id) => loader(ctx)?.load_one(ArticleById(id)).await.gql()?,
+            Lookup::Id(id) => load(ctx, ArticleById(id)).await?,
             Lookup::Slug(slug) => {
                 let request = request(ctx)?;
                 service::article::by_slug(&request.db, request.filters.visibility, &slug)

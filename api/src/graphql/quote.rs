@@ -4,8 +4,7 @@ use async_graphql::{Context, Object, Result, ID};
 use entity::quote;
 
 use super::connection::connection;
-use super::context::loader;
-use super::error::GqlResult;
+use super::context::load;
 use super::id::{encode, NodeKind};
 use super::loaders::{ArticleById, MeetingById, PersonById};
 use super::{Article, Meeting, Person};
@@ -39,18 +38,12 @@ impl Quote {
     }
     /// Who said it.
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
-        let person = loader(ctx)?
-            .load_one(PersonById(self.0.person_id))
-            .await
-            .gql()?;
+        let person = load(ctx, PersonById(self.0.person_id)).await?;
         person.map(Person).ok_or_else(|| dangling("person"))
     }
     /// The article that reports it.
     async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
-        let article = loader(ctx)?
-            .load_one(ArticleById(self.0.article_id))
-            .await
-            .gql()?;
+        let article = load(ctx, ArticleById(self.0.article_id)).await?;
         article.map(Article).ok_or_else(|| dangling("article"))
     }
     /// The meeting where it was said.
@@ -58,10 +51,6 @@ impl Quote {
         let Some(meeting) = self.0.meeting_id else {
             return Ok(None);
         };
-        Ok(loader(ctx)?
-            .load_one(MeetingById(meeting))
-            .await
-            .gql()?
-            .map(Meeting))
+        Ok(load(ctx, MeetingById(meeting)).await?.map(Meeting))
     }
 }

@@ -60,7 +60,7 @@ impl Source {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Only articles that match.")] filter: Option<ArticleFilter>,
+        #[graphql(desc = "Only articles that match.")] filter: Option<Box<ArticleFilter>>,
         #[graphql(desc = "Default: PUBLISHED_AT_DESC.")] order_by: Option<Vec<ArticleOrder>>,
     ) -> Result<ArticleConnection> {
         let page = page_request(first, after, last, before).gql()?;
