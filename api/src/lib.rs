@@ -5,6 +5,7 @@ pub mod apq;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod graphql;
 pub mod metrics;

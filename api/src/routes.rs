@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
 use crate::apq::{Persisted, PersistedQueries};
+use crate::documents::Documents;
 use crate::graphql::context::request_data;
 use crate::graphql::error::client_error;
 use crate::graphql::error::ensure_codes;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub cache_max_age: u64,
     /// Queries registered by hash (Automatic Persisted Queries).
     pub persisted: PersistedQueries,
+    /// The parses of recent query texts.
+    pub documents: Documents,
     /// What `/metrics` reports.
     pub metrics: Metrics,
     /// Requests slower than this are logged with their query.
@@ -127,13 +130,17 @@ fn refused(http: &HttpRequest, error: &AppError) -> HttpResponse {
 
 /// Executes a request (catching any panic as an internal error) and writes the answer in the
 /// media type the client accepts.
+///
+/// `operation` is what [`operation_of`] said of the request, when the caller asked already.
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
     mut request: async_graphql::Request,
+    operation: Option<(String, bool)>,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
-    let (operation, mutation) = operation_of(&mut request, &state.limits);
+    let (operation, mutation) =
+        operation.unwrap_or_else(|| operation_of(&mut request, &state.limits, &state.documents));
     let query = request.query.clone();
     let counter = Arc::new(AtomicU64::new(0));
     let mut answer = metrics::counting(counter.clone(), run(state, http, request, mutation)).await;
@@ -551,7 +558,7 @@ async fn graphql_post(
         Err(message) => return malformed(&http, message),
     };
     match persisted(&state, &http, request) {
-        Ok(request) => execute(&state, &http, request).await,
+        Ok(request) => execute(&state, &http, request, None).await,
         Err(answer) => *answer,
     }
 }
@@ -637,13 +644,14 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         Ok(request) => request,
         Err(answer) => return *answer,
     };
-    if operation_of(&mut request, &state.limits).1 {
+    let operation = operation_of(&mut request, &state.limits, &state.documents);
+    if operation.1 {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, POST"))
             .content_type(ContentType::plaintext())
             .body("mutations must be sent with POST");
     }
-    execute(&state, &http, request).await
+    execute(&state, &http, request, Some(operation)).await
 }
 
 /// Resolves Automatic Persisted Queries: a request with `extensions.persistedQuery` runs the
@@ -731,16 +739,25 @@ fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
 /// a mutation or a subscription, which GET may not run.
 ///
 /// The parse is kept in the request: [`Limits::execute`] and async-graphql use it rather
-/// than parse the document again.
-fn operation_of(request: &mut async_graphql::Request, limits: &Limits) -> (String, bool) {
+/// than parse the document again. A text parsed before is not parsed again: its parse comes
+/// from `documents`, which keeps each new one.
+fn operation_of(
+    request: &mut async_graphql::Request,
+    limits: &Limits,
+    documents: &Documents,
+) -> (String, bool) {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
     if !limits.admits_tokens(&request.query) {
         return ("invalid".to_owned(), false);
     }
+    let new = (!documents.reuse(request)).then(|| request.query.clone());
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return ("invalid".to_owned(), false);
     };
+    if let Some(query) = new {
+        documents.keep(&query, document);
+    }
     let selected = match (&document.operations, operation_name.as_deref()) {
         (DocumentOperations::Single(operation), _) => Some((operation_name.clone(), operation)),
         (DocumentOperations::Multiple(operations), Some(name)) => operations

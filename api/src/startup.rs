@@ -64,6 +64,10 @@ async fn stop_signal() {
 /// How many queries Automatic Persisted Queries remembers (the least recently used go).
 const PERSISTED_QUERIES: usize = 1_000;
 
+/// How many query texts' parses are kept (the least recently used go); each text is at
+/// most 8 KiB (see `documents`).
+const PARSED_DOCUMENTS: usize = 256;
+
 /// How long a client may take to send a request's headers.
 const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -148,6 +152,7 @@ impl Application {
             request_timeout: config.request_timeout(),
             cache_max_age: config.cache_max_age,
             persisted: crate::apq::PersistedQueries::new(PERSISTED_QUERIES),
+            documents: crate::documents::Documents::new(PARSED_DOCUMENTS),
             metrics: crate::metrics::Metrics::default(),
             slow_request: std::time::Duration::from_millis(config.slow_request_ms),
         });

@@ -897,3 +897,49 @@ fn a_chain_of_fragments_deeper_than_the_recursion_limit_is_too_complex() {
     short.push_str("fragment F10 on Query { __typename }\n");
     assert_eq!(app.data(&short)["__typename"], "Query");
 }
+
+/// Parses are kept by query text (`documents`): a text sent again must still run with its
+/// own request's variables, `@skip`/`@include` and operation, and a text that fails
+/// validation must keep failing.
+#[test]
+fn a_query_sent_again_runs_afresh_with_its_own_variables_and_operation() {
+    let app = spawn_app();
+    let query = "query Titles($skip: Boolean!) { articles(first: 2) { nodes { title @skip(if: $skip) slug } } } \
+        query Total { articles { totalCount } }";
+    let run = |operation: &str, variables: Value| {
+        let body = json!({"query": query, "operationName": operation, "variables": variables});
+        let answer = app.post("/graphql", &body.to_string(), &[]);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let answer = answer.json();
+        assert!(answer.get("errors").is_none(), "{answer:#}");
+        answer["data"].clone()
+    };
+    let without = run("Titles", json!({"skip": true}));
+    let with = run("Titles", json!({"skip": false}));
+    let total = run("Total", json!({}));
+    let without_again = run("Titles", json!({"skip": true}));
+    let nodes = |data: &Value| {
+        data["articles"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(nodes(&without).len(), 2);
+    assert!(nodes(&without)
+        .iter()
+        .all(|node| node.get("title").is_none() && node["slug"].is_string()));
+    assert!(nodes(&with)
+        .iter()
+        .all(|node| node["title"].is_string() && node["slug"].is_string()));
+    assert!(total["articles"]["totalCount"]
+        .as_i64()
+        .is_some_and(|n| n >= 2));
+    assert_eq!(without_again, without);
+    for _ in 0..2 {
+        let errors = app.errors("{ articles { nodes { noSuchField } } }", json!({}));
+        assert_eq!(code(&errors[0]), "BAD_USER_INPUT", "{errors:?}");
+        assert!(errors[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("noSuchField")));
+    }
+}
