@@ -16,6 +16,7 @@ use super::loaders::{
     ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById,
     TagsOfArticle,
 };
+use super::plain::{plain_fields, Plain};
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
 use crate::service::article::{ArticleParent, Columns};
 use crate::service::page::PageRequest;
@@ -31,6 +32,21 @@ connection!(
     article::Model,
     "articles"
 );
+
+plain_fields!(Article {
+    "id" => id,
+    "slug" => slug,
+    "title" => title,
+    "summary" => summary,
+    "body" => body,
+    "language" => language,
+    "status" => status,
+    "featured" => featured,
+    "publishedAt" => published_at,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+    "version" => version,
+});
 
 #[Object]
 impl Article {
@@ -83,16 +99,22 @@ impl Article {
         self.0.version
     }
     /// Who published it.
-    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Plain<Source>>> {
         let Some(source) = self.0.source_id else {
             return Ok(None);
         };
-        Ok(load(ctx, SourceById(source)).await?.map(Source))
+        Ok(load(ctx, SourceById(source))
+            .await?
+            .map(|source| Plain(Source(source))))
     }
     /// Its tags.
-    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Tag>>> {
         let tags = load(ctx, TagsOfArticle(self.0.id)).await?;
-        Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
+        Ok(tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|tag| Plain(Tag(tag)))
+            .collect())
     }
     /// People the article mentions.
     async fn people(

@@ -61,17 +61,17 @@ macro_rules! connection {
                     .iter()
                     .map(|edge| $edge {
                         cursor: edge.cursor.clone(),
-                        node: $node(edge.node.clone()),
+                        node: $crate::graphql::plain::Plain($node(edge.node.clone())),
                     })
                     .collect()
             }
 
             /// The rows of this page.
-            async fn nodes(&self) -> Vec<$node> {
+            async fn nodes(&self) -> Vec<$crate::graphql::plain::Plain<$node>> {
                 self.page
                     .edges
                     .iter()
-                    .map(|edge| $node(edge.node.clone()))
+                    .map(|edge| $crate::graphql::plain::Plain($node(edge.node.clone())))
                     .collect()
             }
 
@@ -95,7 +95,7 @@ macro_rules! connection {
             /// Where this row sits, for `after` and `before`.
             pub cursor: String,
             /// The row.
-            pub node: $node,
+            pub node: $crate::graphql::plain::Plain<$node>,
         }
     };
 }

@@ -12,6 +12,7 @@ use super::error::GqlResult;
 use super::filter::ArticleFilter;
 use super::id::{encode, NodeKind};
 use super::loaders::{ParticipantsOfMeeting, QuotesOfMeeting};
+use super::plain::{plain_fields, Plain};
 use super::scalar::Date;
 use super::{ArticleConnection, Person, Quote};
 use crate::service::article::ArticleParent;
@@ -28,6 +29,20 @@ connection!(
     meeting::Model,
     "meetings"
 );
+
+plain_fields!(Meeting {
+    "id" => id,
+    "slug" => slug,
+    "title" => title,
+    "description" => description,
+    "heldOn" => held_on,
+    "location" => location,
+    "city" => city,
+    "country" => country,
+    "occasion" => occasion,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 #[Object]
 impl Meeting {
@@ -132,7 +147,7 @@ impl Participant {
         self.0.role.into()
     }
     /// The person.
-    async fn person(&self) -> Person {
-        Person(self.0.person.clone())
+    async fn person(&self) -> Plain<Person> {
+        Plain(Person(self.0.person.clone()))
     }
 }

@@ -15,6 +15,7 @@ mod meeting;
 mod mutation;
 mod node;
 mod person;
+mod plain;
 mod query;
 mod quote;
 mod scalar;

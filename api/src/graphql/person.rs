@@ -15,6 +15,7 @@ use super::id::{encode, NodeKind};
 use super::loaders::{
     AliasesOfPerson, ChildList, MeetingsOfPerson, PositionsOfPerson, QuotesOfPerson,
 };
+use super::plain::{plain_fields, Plain};
 use super::scalar::Date;
 use super::{ArticleConnection, Meeting, QuoteConnection};
 use crate::service::article::ArticleParent;
@@ -32,6 +33,24 @@ connection!(
     person::Model,
     "people"
 );
+
+plain_fields!(Person {
+    "id" => id,
+    "slug" => slug,
+    "name" => name,
+    "nativeName" => native_name,
+    "country" => country,
+    "bio" => bio,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
+
+plain_fields!(Position {
+    "title" => title,
+    "organization" => organization,
+    "startedOn" => started_on,
+    "endedOn" => ended_on,
+});
 
 #[Object]
 impl Person {
@@ -65,12 +84,12 @@ impl Person {
         self.0.bio.as_deref()
     }
     /// Offices held, in the order given.
-    async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Position>> {
+    async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Position>>> {
         let positions = load(ctx, PositionsOfPerson(self.0.id)).await?;
         Ok(positions
             .unwrap_or_default()
             .into_iter()
-            .map(Position)
+            .map(|position| Plain(Position(position)))
             .collect())
     }
     /// Meetings the person took part in; each edge carries the role.
@@ -196,7 +215,7 @@ impl PersonMeetingConnection {
             .map(|edge| PersonMeetingEdge {
                 cursor: edge.cursor.clone(),
                 role: edge.node.role.into(),
-                node: Meeting(edge.node.meeting.clone()),
+                node: Plain(Meeting(edge.node.meeting.clone())),
             })
             .collect()
     }
@@ -226,5 +245,5 @@ pub struct PersonMeetingEdge {
     /// The person's role in the meeting.
     pub role: ParticipantRole,
     /// The meeting.
-    pub node: Meeting,
+    pub node: Plain<Meeting>,
 }

@@ -7,6 +7,7 @@ use super::connection::connection;
 use super::context::load;
 use super::id::{encode, NodeKind};
 use super::loaders::{ArticleById, MeetingById, PersonById};
+use super::plain::{plain_fields, Plain};
 use super::{Article, Meeting, Person};
 use crate::AppError;
 
@@ -21,6 +22,12 @@ fn dangling(what: &str) -> async_graphql::Error {
         "quote refers to a missing {what}"
     )))
 }
+
+plain_fields!(Quote {
+    "id" => id,
+    "text" => text,
+    "verb" => verb,
+});
 
 #[Object]
 impl Quote {
@@ -42,9 +49,11 @@ impl Quote {
         person.map(Person).ok_or_else(|| dangling("person"))
     }
     /// The article that reports it.
-    async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
+    async fn article(&self, ctx: &Context<'_>) -> Result<Plain<Article>> {
         let article = load(ctx, ArticleById(self.0.article_id)).await?;
-        article.map(Article).ok_or_else(|| dangling("article"))
+        article
+            .map(|article| Plain(Article(article)))
+            .ok_or_else(|| dangling("article"))
     }
     /// The meeting where it was said.
     async fn meeting(&self, ctx: &Context<'_>) -> Result<Option<Meeting>> {

@@ -10,6 +10,7 @@ use super::enums::{ArticleOrder, SourceKind};
 use super::error::GqlResult;
 use super::filter::ArticleFilter;
 use super::id::{encode, NodeKind};
+use super::plain::plain_fields;
 use super::ArticleConnection;
 use crate::service::article::ArticleParent;
 
@@ -24,6 +25,17 @@ connection!(
     source::Model,
     "sources"
 );
+
+plain_fields!(Source {
+    "id" => id,
+    "slug" => slug,
+    "name" => name,
+    "kind" => kind,
+    "url" => url,
+    "description" => description,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
 
 #[Object]
 impl Source {

@@ -9,6 +9,7 @@ use super::enums::ArticleOrder;
 use super::error::GqlResult;
 use super::filter::ArticleFilter;
 use super::id::{encode, NodeKind};
+use super::plain::plain_fields;
 use super::ArticleConnection;
 use crate::service::article::ArticleParent;
 
@@ -17,6 +18,12 @@ use crate::service::article::ArticleParent;
 pub struct Tag(pub tag::Model);
 
 connection!(TagConnection, TagEdge, Tag, tag::Model, "tags");
+
+plain_fields!(Tag {
+    "id" => id,
+    "slug" => slug,
+    "name" => name,
+});
 
 #[Object]
 impl Tag {

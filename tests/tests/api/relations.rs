@@ -198,3 +198,48 @@ fn scalars_come_back_in_their_formats() {
     assert_eq!(article["featured"], false);
     assert_eq!(article["language"], "en");
 }
+
+/// Scalar and enum fields are answered in place (`graphql::plain`) unless the selection has
+/// a fragment, which async-graphql resolves itself: every such field must come back the
+/// same both ways, on every type that has them, nested through every relation that returns
+/// the wrapped types.
+#[test]
+fn fields_answered_in_place_match_those_async_graphql_resolves() {
+    let app = spawn_app();
+    let in_place = r#"{ articles(first: 6) { edges { node { __typename id headline: title } } nodes {
+        __typename id slug title summary body language status featured publishedAt createdAt updatedAt version
+        source { __typename id slug name kind url description createdAt updatedAt }
+        tags { __typename id slug name }
+        people(first: 4) { nodes { __typename id slug name nativeName country bio createdAt updatedAt
+            positions { __typename title organization startedOn endedOn } } }
+        meetings { id title participants { role person { __typename id slug name nativeName } } }
+        quotes { id text verb article { __typename id slug title publishedAt } } } }
+      people(first: 3) { nodes { meetings(first: 2) { edges { role node { __typename id slug title
+        description heldOn location city country occasion createdAt updatedAt } } } } } }"#;
+    let by_fragments = r#"{ articles(first: 6) { edges { node { ... on Article { __typename id headline: title } } } nodes { ... on Article {
+        __typename id slug title summary body language status featured publishedAt createdAt updatedAt version
+        source { ... on Source { __typename id slug name kind url description createdAt updatedAt } }
+        tags { ... on Tag { __typename id slug name } }
+        people(first: 4) { nodes { ... on Person { __typename id slug name nativeName country bio createdAt updatedAt
+            positions { ... on Position { __typename title organization startedOn endedOn } } } } }
+        meetings { id title participants { role person { ... on Person { __typename id slug name nativeName } } } }
+        quotes { id text verb article { ... on Article { __typename id slug title publishedAt } } } } } }
+      people(first: 3) { nodes { meetings(first: 2) { edges { role node { ... on Meeting { __typename id slug title
+        description heldOn location city country occasion createdAt updatedAt } } } } } } }"#;
+    let fast = app.data(in_place);
+    assert_eq!(fast, app.data(by_fragments));
+    // The data has the values both ways: text and null, every type present.
+    let text = fast.to_string();
+    for present in [
+        "\"Article\"",
+        "\"Source\"",
+        "\"Tag\"",
+        "\"Person\"",
+        "\"Position\"",
+        "\"Meeting\"",
+        "\"headline\"",
+        "\"summary\":null",
+    ] {
+        assert!(text.contains(present), "{present} missing from {fast:#}");
+    }
+}
