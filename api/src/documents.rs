@@ -4,36 +4,53 @@
 //! A request whose text was parsed before gets a copy of that parse instead.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_graphql::parser::types::ExecutableDocument;
 use lru::LruCache;
 
-/// Documents longer than this are parsed every time, so that the cache stays small
-/// (a parse takes several times its text's size) whatever clients send.
+/// Documents longer than this are parsed every time.
 const MAX_CACHED_QUERY_BYTES: usize = 8 * 1024;
+
+/// How many bytes of query text the kept parses may come from, together. A parse can take
+/// about a hundred times its text (`{ a a a … }` is a field node per two bytes), so this
+/// bounds the cache at a few megabytes whatever clients send; typical queries of a few
+/// hundred bytes fill the count of entries first.
+const MAX_CACHED_TEXT_BYTES: usize = 64 * 1024;
 
 /// The parses of the most recently used query texts.
 pub struct Documents {
-    parsed: Mutex<LruCache<String, Arc<ExecutableDocument>>>,
+    kept: Mutex<Kept>,
+}
+
+struct Kept {
+    parsed: LruCache<String, Arc<ExecutableDocument>>,
+    /// The bytes of the texts in `parsed`.
+    text_bytes: usize,
 }
 
 impl Documents {
     /// Keeps up to `capacity` parses (at least one).
     pub fn new(capacity: usize) -> Self {
         Documents {
-            parsed: Mutex::new(LruCache::new(
-                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
-            )),
+            kept: Mutex::new(Kept {
+                parsed: LruCache::new(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
+                text_bytes: 0,
+            }),
         }
+    }
+
+    /// Whether the parse of `query` would be kept.
+    pub fn would_keep(query: &str) -> bool {
+        query.len() <= MAX_CACHED_QUERY_BYTES
     }
 
     /// Gives `request` the parse of its text when one is kept, and returns whether it did.
     pub fn reuse(&self, request: &mut async_graphql::Request) -> bool {
-        if request.query.len() > MAX_CACHED_QUERY_BYTES {
+        if !Self::would_keep(&request.query) {
             return false;
         }
-        let found = self.lock().get(&request.query).cloned();
+        let found = self.lock().parsed.get(&request.query).cloned();
         match found {
             Some(document) => {
                 request.set_parsed_query(ExecutableDocument::clone(&document));
@@ -43,18 +60,29 @@ impl Documents {
         }
     }
 
-    /// Keeps `document`, the parse of `query`.
+    /// Keeps `document`, the parse of `query`, forgetting the least recently used parses
+    /// as the count or the bytes require.
     pub fn keep(&self, query: &str, document: &ExecutableDocument) {
-        if query.len() > MAX_CACHED_QUERY_BYTES {
+        if !Self::would_keep(query) {
             return;
         }
-        self.lock()
-            .put(query.to_owned(), Arc::new(document.clone()));
+        let document = Arc::new(document.clone());
+        let mut kept = self.lock();
+        if let Some((old, _)) = kept.parsed.push(query.to_owned(), document) {
+            kept.text_bytes = kept.text_bytes.saturating_sub(old.len());
+        }
+        kept.text_bytes += query.len();
+        while kept.text_bytes > MAX_CACHED_TEXT_BYTES {
+            match kept.parsed.pop_lru() {
+                Some((old, _)) => kept.text_bytes = kept.text_bytes.saturating_sub(old.len()),
+                None => break,
+            }
+        }
     }
 
     /// How many parses are kept.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().parsed.len()
     }
 
     /// Whether no parse is kept.
@@ -62,10 +90,10 @@ impl Documents {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<ExecutableDocument>>> {
-        // A panic while holding the lock leaves the cache consistent: each call is one
-        // `get` or `put`.
-        self.parsed
+    fn lock(&self) -> MutexGuard<'_, Kept> {
+        // A panic while holding the lock leaves the cache consistent enough: at worst
+        // `text_bytes` overcounts, and parses are forgotten early.
+        self.kept
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -107,6 +135,28 @@ mod tests {
         assert!(documents.reuse(&mut request(a)));
         assert!(!documents.reuse(&mut request(b)));
         assert!(documents.reuse(&mut request(c)));
+    }
+
+    #[test]
+    fn the_kept_texts_stay_within_their_bytes() {
+        let documents = Documents::new(1_000);
+        // Distinct texts of about 4 KiB: only 16 fit in 64 KiB.
+        let texts: Vec<String> = (0..40)
+            .map(|i| format!("{{ a{i} {} }}", "b ".repeat(2_000)))
+            .collect();
+        for text in &texts {
+            parse_and_keep(&documents, text);
+        }
+        assert!(documents.len() < 17, "{} kept", documents.len());
+        assert!(documents.len() >= 15, "{} kept", documents.len());
+        // The most recent are the ones kept.
+        assert!(documents.reuse(&mut request(&texts[39])));
+        assert!(!documents.reuse(&mut request(&texts[0])));
+        // Keeping a text again does not count its bytes twice.
+        for _ in 0..5 {
+            parse_and_keep(&documents, &texts[39]);
+        }
+        assert!(documents.len() >= 15, "{} kept", documents.len());
     }
 
     #[test]

@@ -750,7 +750,8 @@ fn operation_of(
     if !limits.admits_tokens(&request.query) {
         return ("invalid".to_owned(), false);
     }
-    let new = (!documents.reuse(request)).then(|| request.query.clone());
+    let new = (!documents.reuse(request) && Documents::would_keep(&request.query))
+        .then(|| request.query.clone());
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return ("invalid".to_owned(), false);

@@ -64,8 +64,8 @@ async fn stop_signal() {
 /// How many queries Automatic Persisted Queries remembers (the least recently used go).
 const PERSISTED_QUERIES: usize = 1_000;
 
-/// How many query texts' parses are kept (the least recently used go); each text is at
-/// most 8 KiB (see `documents`).
+/// How many query texts' parses are kept (the least recently used go); the texts are also
+/// bounded in bytes (see `documents`).
 const PARSED_DOCUMENTS: usize = 256;
 
 /// How long a client may take to send a request's headers.

@@ -214,7 +214,9 @@ fn fields_answered_in_place_match_those_async_graphql_resolves() {
             positions { __typename title organization startedOn endedOn } } }
         meetings { id title participants { role person { __typename id slug name nativeName } } }
         quotes { id text verb article { __typename id slug title publishedAt } } } }
-      people(first: 3) { nodes { meetings(first: 2) { edges { role node { __typename id slug title
+      quotes(first: 3) { nodes { __typename id text verb } }
+      people(first: 3) { nodes {
+        meetings(first: 2) { edges { role node { __typename id slug title
         description heldOn location city country occasion createdAt updatedAt } } } } } }"#;
     let by_fragments = r#"{ articles(first: 6) { edges { node { ... on Article { __typename id headline: title } } } nodes { ... on Article {
         __typename id slug title summary body language status featured publishedAt createdAt updatedAt version
@@ -224,7 +226,9 @@ fn fields_answered_in_place_match_those_async_graphql_resolves() {
             positions { ... on Position { __typename title organization startedOn endedOn } } } } }
         meetings { id title participants { role person { ... on Person { __typename id slug name nativeName } } } }
         quotes { id text verb article { ... on Article { __typename id slug title publishedAt } } } } } }
-      people(first: 3) { nodes { meetings(first: 2) { edges { role node { ... on Meeting { __typename id slug title
+      quotes(first: 3) { nodes { ... on Quote { __typename id text verb } } }
+      people(first: 3) { nodes {
+        meetings(first: 2) { edges { role node { ... on Meeting { __typename id slug title
         description heldOn location city country occasion createdAt updatedAt } } } } } } }"#;
     let fast = app.data(in_place);
     assert_eq!(fast, app.data(by_fragments));
@@ -237,6 +241,7 @@ fn fields_answered_in_place_match_those_async_graphql_resolves() {
         "\"Person\"",
         "\"Position\"",
         "\"Meeting\"",
+        "\"Quote\"",
         "\"headline\"",
         "\"summary\":null",
     ] {
