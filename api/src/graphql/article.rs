@@ -128,7 +128,9 @@ impl Article {
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-        let load = load(
+        // The key moves into the boxed load now, not at the await, so that this
+        // future stays small (see `context::load`).
+        let loading = load(
             ctx,
             PeopleOfArticle {
                 article: self.0.id,
@@ -137,7 +139,7 @@ impl Article {
             },
         );
         let total = Total::Child(ChildList::PeopleOfArticle(filter.map(Box::new)), self.0.id);
-        let page = load.await?.unwrap_or_else(Default::default);
+        let page = loading.await?.unwrap_or_else(Default::default);
         Ok(PersonConnection { page, total })
     }
     /// Meetings the article reports on.
@@ -167,7 +169,9 @@ pub(super) async fn articles_of(
     order_by: Option<Vec<ArticleOrder>>,
 ) -> Result<ArticleConnection> {
     let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-    let load = load(
+    // The key moves into the boxed load now, not at the await, so that this
+    // future stays small (see `context::load`).
+    let loading = load(
         ctx,
         ArticlesOf {
             parent,
@@ -179,7 +183,7 @@ pub(super) async fn articles_of(
         },
     );
     let total = Total::Child(ChildList::Articles(parent, filter.map(Box::new)), id);
-    let page = load.await?.unwrap_or_default();
+    let page = loading.await?.unwrap_or_default();
     Ok(ArticleConnection { page, total })
 }
 

@@ -109,7 +109,9 @@ impl Person {
     ) -> Result<PersonMeetingConnection> {
         let role = role.map(Into::into);
         let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-        let load = load(
+        // The key moves into the boxed load now, not at the await, so that this
+        // future stays small (see `context::load`).
+        let loading = load(
             ctx,
             MeetingsOfPerson {
                 person: self.0.id,
@@ -123,7 +125,7 @@ impl Person {
             ChildList::MeetingsOfPerson(role, filter.map(Box::new)),
             self.0.id,
         );
-        let page = load.await?.unwrap_or_default();
+        let page = loading.await?.unwrap_or_default();
         Ok(PersonMeetingConnection { page, total })
     }
     /// Articles that mention the person.
