@@ -187,14 +187,35 @@ pub(super) async fn articles_of(
     Ok(ArticleConnection { page, total })
 }
 
-/// The article columns an `ArticleConnection` field needs: the body only when a node of
-/// its selection asks for it (under `nodes` or `edges.node`, through fragments too).
+/// The article columns an `ArticleConnection` field needs: those of the fields its nodes
+/// ask for (under `nodes` or `edges.node`, through fragments too). A field not named here
+/// reads every column, so a field added to `Article` is never answered from a placeholder.
 pub(super) fn columns_for(ctx: &Context<'_>) -> Columns {
+    use article::Column as C;
     let selection = ctx.look_ahead();
-    let body = |nodes: async_graphql::Lookahead<'_>| nodes.field("body").exists();
-    if body(selection.field("nodes")) || body(selection.field("edges").field("node")) {
-        Columns::All
-    } else {
-        Columns::WithoutBody
+    let nodes = selection.field("nodes").selection_fields();
+    let edge_nodes = selection.field("edges").field("node").selection_fields();
+    let mut columns = Columns::ID;
+    for node in nodes.iter().chain(&edge_nodes) {
+        for field in node.selection_set() {
+            let column = match field.name() {
+                "__typename" | "id" | "tags" | "people" | "meetings" | "quotes" => continue,
+                "slug" => C::Slug,
+                "title" => C::Title,
+                "summary" => C::Summary,
+                "body" => C::Body,
+                "language" => C::Language,
+                "status" => C::Status,
+                "featured" => C::Featured,
+                "publishedAt" => C::PublishedAt,
+                "createdAt" => C::CreatedAt,
+                "updatedAt" => C::UpdatedAt,
+                "version" => C::Version,
+                "source" => C::SourceId,
+                _ => return Columns::ALL,
+            };
+            columns = columns.with(column);
+        }
     }
+    columns
 }

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use entity::{article, article_meeting, article_person, article_tag};
+use entity::{article, article_meeting, article_person, article_tag, ArticleStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, Iterable, QueryFilter,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryFilter,
+    QueryResult, QuerySelect, Select, TryGetable,
 };
 
+use super::keyset::Ordering;
 use super::order::{article_ordering, ArticleOrder};
 use super::page::{self, Page, PageRequest};
 use super::{column, Visibility};
@@ -24,29 +25,99 @@ pub fn visible(visibility: Visibility) -> Select<article::Entity> {
     }
 }
 
-/// Which of an article's columns a list reads.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Columns {
+/// Which of an article's columns a list reads: a list that shows titles need not have the
+/// database copy out, nor the server decode, every column of every row (the body above
+/// all). The columns left out read as placeholders (empty text, `None`, zero, the epoch):
+/// the caller asks only for what it shows. `id` and the columns of the list's ordering (for
+/// the cursors) are always read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Columns(u16);
+
+impl Columns {
     /// Every column.
-    #[default]
-    All,
-    /// Every column but the body, which reads as absent (`None`). The body is by far the
-    /// largest column: a list that does not show it need not have the database copy it out,
-    /// nor the server decode and clone it, for every row.
-    WithoutBody,
+    pub const ALL: Columns = Columns(u16::MAX);
+    /// `id` only (and, in a list, its ordering's columns).
+    pub const ID: Columns = Columns(1 << article::Column::Id as u16);
+
+    /// These columns as well.
+    #[must_use]
+    pub fn with(self, column: article::Column) -> Columns {
+        Columns(self.0 | 1 << column as u16)
+    }
+
+    /// Whether `column` is read.
+    pub fn has(self, column: article::Column) -> bool {
+        self.0 & 1 << column as u16 != 0
+    }
+
+    /// These and the columns `ordering` sorts on.
+    fn and_ordering(self, ordering: &Ordering<article::Column>) -> Columns {
+        ordering
+            .keys
+            .iter()
+            .fold(self, |columns, key| columns.with(key.column))
+    }
 }
 
-/// `select` reading `columns`.
+impl Default for Columns {
+    fn default() -> Self {
+        Columns::ALL
+    }
+}
+
+/// `select` reading `columns`, in the entity's column order (which [`read`] follows).
 fn reading(select: Select<article::Entity>, columns: Columns) -> Select<article::Entity> {
-    match columns {
-        Columns::All => select,
-        Columns::WithoutBody => select
-            .select_only()
-            .columns(article::Column::iter().filter(|c| !matches!(c, article::Column::Body)))
-            .column_as(
-                Expr::cust("CAST(NULL AS TEXT)"),
-                article::Column::Body.as_str(),
-            ),
+    if columns == Columns::ALL {
+        return select;
+    }
+    select
+        .select_only()
+        .columns(article::Column::iter().filter(|c| columns.has(*c)))
+}
+
+/// Reads an article selected by [`reading`] `columns`: by position, the columns left out
+/// as placeholders.
+fn read(row: &QueryResult, columns: Columns) -> Result<article::Model, DbErr> {
+    use article::Column as C;
+    let mut reader = Reader {
+        row,
+        columns,
+        next: 0,
+    };
+    Ok(article::Model {
+        id: reader.get(C::Id)?.unwrap_or_default(),
+        slug: reader.get(C::Slug)?.unwrap_or_default(),
+        title: reader.get(C::Title)?.unwrap_or_default(),
+        summary: reader.get(C::Summary)?.flatten(),
+        body: reader.get(C::Body)?.flatten(),
+        language: reader.get(C::Language)?.unwrap_or_default(),
+        status: reader.get(C::Status)?.unwrap_or(ArticleStatus::Draft),
+        featured: reader.get(C::Featured)?.unwrap_or_default(),
+        published_at: reader.get(C::PublishedAt)?.flatten(),
+        source_id: reader.get(C::SourceId)?.flatten(),
+        version: reader.get(C::Version)?.unwrap_or_default(),
+        created_at: reader.get(C::CreatedAt)?.unwrap_or_default(),
+        updated_at: reader.get(C::UpdatedAt)?.unwrap_or_default(),
+    })
+}
+
+/// Reads the selected columns of a row in order; see [`read`].
+struct Reader<'a> {
+    row: &'a QueryResult,
+    columns: Columns,
+    next: usize,
+}
+
+impl Reader<'_> {
+    /// The value of `column` if it was selected. Columns must be asked for in the entity's
+    /// order.
+    fn get<T: TryGetable>(&mut self, column: article::Column) -> Result<Option<T>, DbErr> {
+        if !self.columns.has(column) {
+            return Ok(None);
+        }
+        let index = self.next;
+        self.next += 1;
+        self.row.try_get_by_index(index).map(Some)
     }
 }
 
@@ -84,8 +155,10 @@ pub async fn list(
     request: &PageRequest,
     columns: Columns,
 ) -> AppResult<Page<article::Model>> {
+    let ordering = article_ordering(order);
+    let columns = columns.and_ordering(&ordering);
     let select = reading(visible(visibility), columns).filter(condition);
-    page::fetch_page(db, select, &article_ordering(order), request).await
+    page::fetch_page(db, select, &ordering, request, |row| read(row, columns)).await
 }
 
 /// How many visible articles meet `condition`.
@@ -159,6 +232,8 @@ pub async fn pages_of(
     columns: Columns,
 ) -> AppResult<HashMap<i64, Page<article::Model>>> {
     let (select, parent_expr) = of_parent(visibility, parent);
+    let ordering = article_ordering(order);
+    let columns = columns.and_ordering(&ordering);
     page::fetch_pages_per_parent(
         db,
         reading(select, columns).filter(condition),
@@ -166,9 +241,9 @@ pub async fn pages_of(
             column: parent_expr,
             ids: parents,
         },
-        &article_ordering(order),
+        &ordering,
         request,
-        page::read_model::<article::Model>,
+        |row| read(row, columns),
         |model| model,
     )
     .await

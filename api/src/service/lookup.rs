@@ -78,7 +78,14 @@ pub async fn list<E: Public>(
 where
     E::Model: ModelTrait<Entity = E>,
 {
-    page::fetch_page(db, E::find().filter(condition), ordering, request).await
+    page::fetch_page(
+        db,
+        E::find().filter(condition),
+        ordering,
+        request,
+        page::read_model,
+    )
+    .await
 }
 
 /// How many rows meet `condition`.

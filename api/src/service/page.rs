@@ -121,12 +121,14 @@ impl<T> Page<T> {
 }
 
 /// One page of `select` in `ordering`: one statement, an index range from the cursor (two
-/// when a page from a dated row runs on into the undated ones).
+/// when a page from a dated row runs on into the undated ones). Each row is turned into a
+/// model by `read` ([`read_model`] for a whole one).
 pub async fn fetch_page<E, C>(
     db: &C,
     select: Select<E>,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
+    read: impl Fn(&QueryResult) -> Result<E::Model, sea_orm::DbErr>,
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
@@ -134,18 +136,26 @@ where
     C: ConnectionTrait,
 {
     let wanted = request.limit + 1;
-    let sorted = |select: Select<E>, condition: Condition, limit: u64| {
+    let fetch = |select: Select<E>, condition: Condition, limit: u64| {
         let mut select = select.filter(condition);
         ordering.order(QueryTrait::query(&mut select), request.backward);
-        select.limit(limit)
+        let query = select.limit(limit).into_query();
+        let read = &read;
+        async move {
+            db.query_all(&query)
+                .await?
+                .iter()
+                .map(read)
+                .collect::<Result<Vec<_>, _>>()
+        }
     };
     let null_tail = ordering.null_tail(request)?;
     let head = ordering.condition_split(request, null_tail.is_some())?;
-    let mut rows = sorted(select.clone(), head, wanted).all(db).await?;
+    let mut rows = fetch(select.clone(), head, wanted).await?;
     if let Some(tail) = null_tail {
         let missing = wanted.saturating_sub(rows.len() as u64);
         if missing > 0 {
-            rows.extend(sorted(select, tail, missing).all(db).await?);
+            rows.extend(fetch(select, tail, missing).await?);
         }
     }
     let edges = rows

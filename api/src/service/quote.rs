@@ -47,7 +47,7 @@ pub async fn list(
     request: &PageRequest,
 ) -> AppResult<Page<quote::Model>> {
     let select = visible(visibility).filter(condition);
-    page::fetch_page(db, select, &quote_ordering(), request).await
+    page::fetch_page(db, select, &quote_ordering(), request, page::read_model).await
 }
 
 /// How many visible quotes meet `condition`.

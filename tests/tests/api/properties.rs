@@ -195,7 +195,8 @@ fn walk(
                 condition.clone(),
                 orders,
                 &request,
-                article::Columns::WithoutBody,
+                // `id` alone: the ordering's columns are read for the cursors all the same.
+                article::Columns::ID,
             ))
             .unwrap();
         let mut chunk: Vec<i64> = page.edges.iter().map(|e| e.node.id).collect();
