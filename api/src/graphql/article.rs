@@ -13,12 +13,13 @@ use super::error::GqlResult;
 use super::filter::{ArticleFilter, PersonFilter};
 use super::id::{encode, NodeKind};
 use super::loaders::{
-    ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById,
+    ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceOf,
     TagsOfArticle,
 };
 use super::plain::{plain_fields, Plain};
+use super::selection;
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
-use crate::service::article::{ArticleParent, Columns};
+use crate::service::article::ArticleParent;
 use crate::service::page::PageRequest;
 
 /// A piece of content: news, a briefing, a commentary.
@@ -103,13 +104,13 @@ impl Article {
         let Some(source) = self.0.source_id else {
             return Ok(None);
         };
-        Ok(load(ctx, SourceById(source))
+        Ok(load(ctx, SourceOf(source, selection::of_field(ctx)))
             .await?
             .map(|source| Plain(Source(source))))
     }
     /// Its tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Tag>>> {
-        let tags = load(ctx, TagsOfArticle(self.0.id)).await?;
+        let tags = load(ctx, TagsOfArticle(self.0.id, selection::of_field(ctx))).await?;
         Ok(tags
             .unwrap_or_default()
             .into_iter()
@@ -136,6 +137,7 @@ impl Article {
                 article: self.0.id,
                 filter: filter.clone(),
                 page,
+                columns: selection::of_connection(ctx),
             },
         );
         let total = Total::Child(ChildList::PeopleOfArticle(filter.map(Box::new)), self.0.id);
@@ -179,43 +181,10 @@ pub(super) async fn articles_of(
             filter: filter.clone(),
             order: orders(order_by),
             page,
-            columns: columns_for(ctx),
+            columns: selection::of_connection(ctx),
         },
     );
     let total = Total::Child(ChildList::Articles(parent, filter.map(Box::new)), id);
     let page = loading.await?.unwrap_or_default();
     Ok(ArticleConnection { page, total })
-}
-
-/// The article columns an `ArticleConnection` field needs: those of the fields its nodes
-/// ask for (under `nodes` or `edges.node`, through fragments too). A field not named here
-/// reads every column, so a field added to `Article` is never answered from a placeholder.
-pub(super) fn columns_for(ctx: &Context<'_>) -> Columns {
-    use article::Column as C;
-    let selection = ctx.look_ahead();
-    let nodes = selection.field("nodes").selection_fields();
-    let edge_nodes = selection.field("edges").field("node").selection_fields();
-    let mut columns = Columns::ID;
-    for node in nodes.iter().chain(&edge_nodes) {
-        for field in node.selection_set() {
-            let column = match field.name() {
-                "__typename" | "id" | "tags" | "people" | "meetings" | "quotes" => continue,
-                "slug" => C::Slug,
-                "title" => C::Title,
-                "summary" => C::Summary,
-                "body" => C::Body,
-                "language" => C::Language,
-                "status" => C::Status,
-                "featured" => C::Featured,
-                "publishedAt" => C::PublishedAt,
-                "createdAt" => C::CreatedAt,
-                "updatedAt" => C::UpdatedAt,
-                "version" => C::Version,
-                "source" => C::SourceId,
-                _ => return Columns::ALL,
-            };
-            columns = columns.with(column);
-        }
-    }
-    columns
 }

@@ -10,7 +10,8 @@ use async_graphql::dataloader::Loader;
 use entity::{article, meeting, person, position, quote, source, tag, ParticipantRole};
 use sea_orm::{Condition, DatabaseConnection};
 
-use crate::service::article::{ArticleParent, Columns};
+use crate::service::article::ArticleParent;
+use crate::service::columns::Columns;
 use crate::service::filter::{ArticleFilter, Filters, MeetingFilter, PersonFilter};
 use crate::service::meeting::Attendance;
 use crate::service::order::{ArticleOrder, MeetingOrder, PersonOrder};
@@ -99,32 +100,82 @@ macro_rules! load_by_id {
     };
 }
 
+/// A key type with an id and the columns to read, loaded in one statement per set of
+/// columns (usually one for the whole batch).
+macro_rules! load_partial_by_id {
+    ($key:ident, $entity:ty, $value:ty, $what:literal, |$loader:ident, $ids:ident, $columns:ident| $load:expr) => {
+        #[doc = concat!("The ", $what, " with this id, reading these columns.")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64, pub Columns<$entity>);
+
+        impl Loader<$key> for ContentLoader {
+            type Value = $value;
+            type Error = Arc<AppError>;
+
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
+                let $loader = self;
+                load_in_groups(
+                    keys,
+                    |key| key.1,
+                    |key| key.0,
+                    |$columns, $ids| async move { $load.await },
+                )
+                .await
+            }
+        }
+    };
+}
+
 load_by_id!(
     ArticleById,
     article::Model,
     "visible article",
-    |this, ids| { service::article::by_ids(&this.db, this.filters.visibility, &ids) }
+    |this, ids| { service::article::by_ids(&this.db, this.filters.visibility, &ids, Columns::ALL) }
 );
 load_by_id!(PersonById, person::Model, "person", |this, ids| {
-    lookup::by_ids::<person::Entity>(&this.db, &ids)
+    lookup::by_ids::<person::Entity>(&this.db, &ids, Columns::ALL)
 });
 load_by_id!(MeetingById, meeting::Model, "meeting", |this, ids| {
-    lookup::by_ids::<meeting::Entity>(&this.db, &ids)
+    lookup::by_ids::<meeting::Entity>(&this.db, &ids, Columns::ALL)
 });
 load_by_id!(SourceById, source::Model, "source", |this, ids| {
-    lookup::by_ids::<source::Entity>(&this.db, &ids)
+    lookup::by_ids::<source::Entity>(&this.db, &ids, Columns::ALL)
 });
-load_by_id!(TagById, tag::Model, "tag", |this, ids| lookup::by_ids::<
-    tag::Entity,
->(&this.db, &ids));
+load_by_id!(TagById, tag::Model, "tag", |this, ids| {
+    lookup::by_ids::<tag::Entity>(&this.db, &ids, Columns::ALL)
+});
+load_partial_by_id!(
+    ArticleOf,
+    article::Entity,
+    article::Model,
+    "visible article",
+    |this, ids, columns| {
+        service::article::by_ids(&this.db, this.filters.visibility, &ids, columns)
+    }
+);
+load_partial_by_id!(
+    PersonOf,
+    person::Entity,
+    person::Model,
+    "person",
+    |this, ids, columns| { lookup::by_ids::<person::Entity>(&this.db, &ids, columns) }
+);
+load_partial_by_id!(
+    SourceOf,
+    source::Entity,
+    source::Model,
+    "source",
+    |this, ids, columns| { lookup::by_ids::<source::Entity>(&this.db, &ids, columns) }
+);
 load_by_id!(QuoteById, quote::Model, "visible quote", |this, ids| {
     service::quote::by_ids(&this.db, this.filters.visibility, &ids)
 });
-load_by_id!(
+load_partial_by_id!(
     TagsOfArticle,
+    tag::Entity,
     Vec<tag::Model>,
     "tags of the article",
-    |this, ids| { service::tag::of_articles(&this.db, &ids) }
+    |this, ids, columns| { service::tag::of_articles(&this.db, &ids, columns) }
 );
 load_by_id!(
     MeetingsOfArticle,
@@ -150,11 +201,12 @@ load_by_id!(
     "aliases of the person",
     |this, ids| { service::person::aliases_of(&this.db, &ids) }
 );
-load_by_id!(
+load_partial_by_id!(
     PositionsOfPerson,
+    position::Entity,
     Vec<position::Model>,
     "positions of the person",
-    |this, ids| { service::person::positions_of(&this.db, &ids) }
+    |this, ids, columns| { service::person::positions_of(&this.db, &ids, columns) }
 );
 
 /// The participants of a meeting, only those in `role` when given.
@@ -162,6 +214,8 @@ load_by_id!(
 pub struct ParticipantsOfMeeting {
     pub meeting: i64,
     pub role: Option<ParticipantRole>,
+    /// The participants' columns to read.
+    pub columns: Columns<person::Entity>,
 }
 
 impl Loader<ParticipantsOfMeeting> for ContentLoader {
@@ -174,10 +228,10 @@ impl Loader<ParticipantsOfMeeting> for ContentLoader {
     ) -> LoadResult<ParticipantsOfMeeting, Self::Value> {
         load_in_groups(
             keys,
-            |key| key.role,
+            |key| (key.role, key.columns),
             |key| key.meeting,
-            |role, meetings| async move {
-                service::person::participants_of(&self.db, &meetings, role).await
+            |(role, columns), meetings| async move {
+                service::person::participants_of(&self.db, &meetings, role, columns).await
             },
         )
         .await
@@ -192,7 +246,7 @@ pub struct ArticlesOf {
     pub filter: Option<ArticleFilter>,
     pub order: Vec<ArticleOrder>,
     pub page: PageRequest,
-    pub columns: Columns,
+    pub columns: Columns<article::Entity>,
 }
 
 impl Loader<ArticlesOf> for ContentLoader {
@@ -237,6 +291,7 @@ pub struct PeopleOfArticle {
     pub article: i64,
     pub filter: Option<PersonFilter>,
     pub page: PageRequest,
+    pub columns: Columns<person::Entity>,
 }
 
 impl Loader<PeopleOfArticle> for ContentLoader {
@@ -246,9 +301,9 @@ impl Loader<PeopleOfArticle> for ContentLoader {
     async fn load(&self, keys: &[PeopleOfArticle]) -> LoadResult<PeopleOfArticle, Self::Value> {
         load_in_groups(
             keys,
-            |key| (key.filter.clone(), key.page.clone()),
+            |key| (key.filter.clone(), key.page.clone(), key.columns),
             |key| key.article,
-            |(filter, page), articles| async move {
+            |(filter, page, columns), articles| async move {
                 let condition = self.person_condition(filter.as_ref())?;
                 service::person::pages_of_articles(
                     &self.db,
@@ -256,6 +311,7 @@ impl Loader<PeopleOfArticle> for ContentLoader {
                     condition,
                     &[PersonOrder::NameAsc],
                     &page,
+                    columns,
                 )
                 .await
             },
@@ -272,6 +328,7 @@ pub struct MeetingsOfPerson {
     pub filter: Option<MeetingFilter>,
     pub order: Vec<MeetingOrder>,
     pub page: PageRequest,
+    pub columns: Columns<meeting::Entity>,
 }
 
 impl Loader<MeetingsOfPerson> for ContentLoader {
@@ -287,13 +344,16 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
                     key.filter.clone(),
                     key.order.clone(),
                     key.page.clone(),
+                    key.columns,
                 )
             },
             |key| key.person,
-            |(role, filter, order, page), people| async move {
+            |(role, filter, order, page, columns), people| async move {
                 let condition = self.meeting_condition(filter.as_ref())?;
-                service::meeting::pages_of_people(&self.db, &people, role, condition, &order, &page)
-                    .await
+                service::meeting::pages_of_people(
+                    &self.db, &people, role, condition, &order, &page, columns,
+                )
+                .await
             },
         )
         .await
@@ -305,6 +365,7 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
 pub struct QuotesOfPerson {
     pub person: i64,
     pub page: PageRequest,
+    pub columns: Columns<quote::Entity>,
 }
 
 impl Loader<QuotesOfPerson> for ContentLoader {
@@ -314,11 +375,17 @@ impl Loader<QuotesOfPerson> for ContentLoader {
     async fn load(&self, keys: &[QuotesOfPerson]) -> LoadResult<QuotesOfPerson, Self::Value> {
         load_in_groups(
             keys,
-            |key| key.page.clone(),
+            |key| (key.page.clone(), key.columns),
             |key| key.person,
-            |page, people| async move {
-                service::quote::pages_of_people(&self.db, self.filters.visibility, &people, &page)
-                    .await
+            |(page, columns), people| async move {
+                service::quote::pages_of_people(
+                    &self.db,
+                    self.filters.visibility,
+                    &people,
+                    &page,
+                    columns,
+                )
+                .await
             },
         )
         .await

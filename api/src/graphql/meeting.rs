@@ -14,6 +14,7 @@ use super::id::{encode, NodeKind};
 use super::loaders::{ParticipantsOfMeeting, QuotesOfMeeting};
 use super::plain::{plain_fields, Plain};
 use super::scalar::Date;
+use super::selection;
 use super::{ArticleConnection, Person, Quote};
 use crate::service::article::ArticleParent;
 use crate::service::person::Participation;
@@ -91,6 +92,7 @@ impl Meeting {
         let key = ParticipantsOfMeeting {
             meeting: self.0.id,
             role: role.map(Into::into),
+            columns: selection::of_child(ctx, "person"),
         };
         let participants = load(ctx, key).await?;
         Ok(participants

@@ -20,6 +20,7 @@ mod query;
 mod quote;
 mod scalar;
 mod search;
+mod selection;
 mod source;
 mod tag;
 

@@ -17,6 +17,7 @@ use super::loaders::{
 };
 use super::plain::{plain_fields, Plain};
 use super::scalar::Date;
+use super::selection;
 use super::{ArticleConnection, Meeting, QuoteConnection};
 use crate::service::article::ArticleParent;
 use crate::service::meeting::Attendance;
@@ -85,7 +86,7 @@ impl Person {
     }
     /// Offices held, in the order given.
     async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Position>>> {
-        let positions = load(ctx, PositionsOfPerson(self.0.id)).await?;
+        let positions = load(ctx, PositionsOfPerson(self.0.id, selection::of_field(ctx))).await?;
         Ok(positions
             .unwrap_or_default()
             .into_iter()
@@ -119,6 +120,7 @@ impl Person {
                 filter: filter.clone(),
                 order: orders(order_by),
                 page: page_request(first, after, last, before).gql()?,
+                columns: selection::of_connection(ctx),
             },
         );
         let total = Total::Child(
@@ -163,6 +165,7 @@ impl Person {
         let key = QuotesOfPerson {
             person: self.0.id,
             page: page_request(first, after, last, before).gql()?,
+            columns: selection::of_connection(ctx),
         };
         let page = load(ctx, key).await?.unwrap_or_default();
         let total = Total::Child(ChildList::QuotesOfPerson, self.0.id);

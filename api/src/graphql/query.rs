@@ -9,7 +9,6 @@ use entity::{article, meeting, person, source, tag};
 use futures_util::future::try_join_all;
 use sea_orm::{Condition, ModelTrait};
 
-use super::article::columns_for;
 use super::connection::page_request;
 use super::context::{load, request};
 use super::count::Total;
@@ -24,6 +23,7 @@ use super::node::{load_node, Node};
 use super::search::{
     by_relevance, matching_condition, search_all, SearchResultConnection, SearchType,
 };
+use super::selection::{self, Reads};
 use super::{
     Article, ArticleConnection, Meeting, MeetingConnection, Person, PersonConnection,
     QuoteConnection, Source, SourceConnection, Tag, TagConnection,
@@ -77,7 +77,7 @@ where
 }
 
 /// A page of all people, meetings, sources or tags.
-async fn list_all<E: Public>(
+async fn list_all<E: Public + Reads>(
     ctx: &Context<'_>,
     condition: Condition,
     ordering: Ordering<E::Column>,
@@ -86,7 +86,8 @@ async fn list_all<E: Public>(
 where
     E::Model: ModelTrait<Entity = E>,
 {
-    lookup::list::<E>(&request(ctx)?.db, condition, &ordering, &page)
+    let columns = selection::of_connection(ctx);
+    lookup::list::<E>(&request(ctx)?.db, condition, &ordering, &page, columns)
         .await
         .gql()
 }
@@ -111,7 +112,7 @@ async fn list_searched<E, K>(
     page: PageRequest,
 ) -> Result<(Page<E::Model>, Condition)>
 where
-    E: Public,
+    E: Public + Reads,
     E::Model: ModelTrait<Entity = E>,
     K: Send + Sync + Hash + Eq + Clone + 'static,
     ContentLoader: Loader<K, Value = E::Model, Error = Arc<AppError>>,
@@ -220,7 +221,7 @@ impl Query {
         };
         let (db, visibility) = (&request.db, request.filters.visibility);
         let order = orders(order_by.clone());
-        let columns = columns_for(ctx);
+        let columns = selection::of_connection(ctx);
         let page = match search
             .map(|s| Terms::parse(&s, "search"))
             .transpose()

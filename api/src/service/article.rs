@@ -3,14 +3,10 @@
 
 use std::collections::HashMap;
 
-use entity::{article, article_meeting, article_person, article_tag, ArticleStatus};
+use entity::{article, article_meeting, article_person, article_tag};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryFilter,
-    QueryResult, QuerySelect, Select, TryGetable,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
-use super::keyset::Ordering;
 use super::order::{article_ordering, ArticleOrder};
 use super::page::{self, Page, PageRequest};
 use super::{column, Visibility};
@@ -25,112 +21,18 @@ pub fn visible(visibility: Visibility) -> Select<article::Entity> {
     }
 }
 
-/// Which of an article's columns a list reads: a list that shows titles need not have the
-/// database copy out, nor the server decode, every column of every row (the body above
-/// all). The columns left out read as placeholders (empty text, `None`, zero, the epoch):
-/// the caller asks only for what it shows. `id` and the columns of the list's ordering (for
-/// the cursors) are always read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Columns(u16);
-
-impl Columns {
-    /// Every column.
-    pub const ALL: Columns = Columns(u16::MAX);
-    /// `id` only (and, in a list, its ordering's columns).
-    pub const ID: Columns = Columns(1 << article::Column::Id as u16);
-
-    /// These columns as well.
-    #[must_use]
-    pub fn with(self, column: article::Column) -> Columns {
-        Columns(self.0 | 1 << column as u16)
-    }
-
-    /// Whether `column` is read.
-    pub fn has(self, column: article::Column) -> bool {
-        self.0 & 1 << column as u16 != 0
-    }
-
-    /// These and the columns `ordering` sorts on.
-    fn and_ordering(self, ordering: &Ordering<article::Column>) -> Columns {
-        ordering
-            .keys
-            .iter()
-            .fold(self, |columns, key| columns.with(key.column))
-    }
-}
-
-impl Default for Columns {
-    fn default() -> Self {
-        Columns::ALL
-    }
-}
-
-/// `select` reading `columns`, in the entity's column order (which [`read`] follows).
-fn reading(select: Select<article::Entity>, columns: Columns) -> Select<article::Entity> {
-    if columns == Columns::ALL {
-        return select;
-    }
-    select
-        .select_only()
-        .columns(article::Column::iter().filter(|c| columns.has(*c)))
-}
-
-/// Reads an article selected by [`reading`] `columns`: by position, the columns left out
-/// as placeholders.
-fn read(row: &QueryResult, columns: Columns) -> Result<article::Model, DbErr> {
-    use article::Column as C;
-    let mut reader = Reader {
-        row,
-        columns,
-        next: 0,
-    };
-    Ok(article::Model {
-        id: reader.get(C::Id)?.unwrap_or_default(),
-        slug: reader.get(C::Slug)?.unwrap_or_default(),
-        title: reader.get(C::Title)?.unwrap_or_default(),
-        summary: reader.get(C::Summary)?.flatten(),
-        body: reader.get(C::Body)?.flatten(),
-        language: reader.get(C::Language)?.unwrap_or_default(),
-        status: reader.get(C::Status)?.unwrap_or(ArticleStatus::Draft),
-        featured: reader.get(C::Featured)?.unwrap_or_default(),
-        published_at: reader.get(C::PublishedAt)?.flatten(),
-        source_id: reader.get(C::SourceId)?.flatten(),
-        version: reader.get(C::Version)?.unwrap_or_default(),
-        created_at: reader.get(C::CreatedAt)?.unwrap_or_default(),
-        updated_at: reader.get(C::UpdatedAt)?.unwrap_or_default(),
-    })
-}
-
-/// Reads the selected columns of a row in order; see [`read`].
-struct Reader<'a> {
-    row: &'a QueryResult,
-    columns: Columns,
-    next: usize,
-}
-
-impl Reader<'_> {
-    /// The value of `column` if it was selected. Columns must be asked for in the entity's
-    /// order.
-    fn get<T: TryGetable>(&mut self, column: article::Column) -> Result<Option<T>, DbErr> {
-        if !self.columns.has(column) {
-            return Ok(None);
-        }
-        let index = self.next;
-        self.next += 1;
-        self.row.try_get_by_index(index).map(Some)
-    }
-}
+/// Which of an article's columns a list reads (see `service::columns`).
+pub type Columns = super::columns::Columns<article::Entity>;
 
 /// Visible articles by id; unknown or hidden ids are absent from the map.
 pub async fn by_ids(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     ids: &[i64],
+    columns: Columns,
 ) -> AppResult<HashMap<i64, article::Model>> {
-    let rows = visible(visibility)
-        .filter(article::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
+    let select = visible(visibility).filter(article::Column::Id.is_in(ids.iter().copied()));
+    let rows = columns.all(db, select).await?;
     Ok(rows.into_iter().map(|row| (row.id, row)).collect())
 }
 
@@ -157,8 +59,8 @@ pub async fn list(
 ) -> AppResult<Page<article::Model>> {
     let ordering = article_ordering(order);
     let columns = columns.and_ordering(&ordering);
-    let select = reading(visible(visibility), columns).filter(condition);
-    page::fetch_page(db, select, &ordering, request, |row| read(row, columns)).await
+    let select = columns.select(visible(visibility)).filter(condition);
+    page::fetch_page(db, select, &ordering, request, |row| columns.read(row)).await
 }
 
 /// How many visible articles meet `condition`.
@@ -236,14 +138,14 @@ pub async fn pages_of(
     let columns = columns.and_ordering(&ordering);
     page::fetch_pages_per_parent(
         db,
-        reading(select, columns).filter(condition),
+        columns.select(select).filter(condition),
         page::Parents {
             column: parent_expr,
             ids: parents,
         },
         &ordering,
         request,
-        |row| read(row, columns),
+        |row| columns.read(row),
         |model| model,
     )
     .await

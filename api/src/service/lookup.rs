@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use entity::{article, meeting, person, source, tag};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
 
+use super::columns::{Columns, Partial};
 use super::keyset::Ordering;
 use super::page::{self, Page, PageRequest};
 use crate::AppResult;
@@ -49,13 +50,16 @@ impl Public for source::Entity {}
 impl Public for tag::Entity {}
 
 /// Rows by id; unknown ids are absent from the map.
-pub async fn by_ids<E: Public>(
+pub async fn by_ids<E: Public + Partial>(
     db: &impl ConnectionTrait,
     ids: &[i64],
+    columns: Columns<E>,
 ) -> AppResult<HashMap<i64, E::Model>> {
-    let rows = E::find()
-        .filter(E::id_column().is_in(ids.iter().copied()))
-        .all(db)
+    let rows = columns
+        .all(
+            db,
+            E::find().filter(E::id_column().is_in(ids.iter().copied())),
+        )
         .await?;
     Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
 }
@@ -68,22 +72,24 @@ pub async fn by_slug<E: Public>(
     Ok(E::find().filter(E::slug_column().eq(slug)).one(db).await?)
 }
 
-/// A page of all rows.
-pub async fn list<E: Public>(
+/// A page of all rows, reading `columns`.
+pub async fn list<E: Public + Partial>(
     db: &impl ConnectionTrait,
     condition: Condition,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
+    columns: Columns<E>,
 ) -> AppResult<Page<E::Model>>
 where
     E::Model: ModelTrait<Entity = E>,
 {
+    let columns = columns.and_ordering(ordering);
     page::fetch_page(
         db,
-        E::find().filter(condition),
+        columns.select(E::find().filter(condition)),
         ordering,
         request,
-        page::read_model,
+        |row| columns.read(row),
     )
     .await
 }

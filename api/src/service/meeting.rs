@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::column;
+use super::columns::Columns;
 use super::order::{meeting_ordering, MeetingOrder};
 use super::page::{self, Page, PageRequest, PARENT_COLUMN};
 use super::person::{read_role, ROLE_COLUMN};
@@ -62,8 +63,12 @@ pub async fn pages_of_people(
     condition: Condition,
     order: &[MeetingOrder],
     request: &PageRequest,
+    columns: Columns<meeting::Entity>,
 ) -> AppResult<HashMap<i64, Page<Attendance>>> {
-    let select = attended(role)
+    let ordering = meeting_ordering(order);
+    let columns = columns.and_ordering(&ordering);
+    let select = columns
+        .select(attended(role))
         .filter(condition)
         .expr_as(column(meeting_participant::Column::Role), ROLE_COLUMN);
     page::fetch_pages_per_parent(
@@ -73,12 +78,12 @@ pub async fn pages_of_people(
             column: column(meeting_participant::Column::PersonId),
             ids: people,
         },
-        &meeting_ordering(order),
+        &ordering,
         request,
         |row| {
             Ok(Attendance {
                 role: read_role(row)?,
-                meeting: page::read_model(row)?,
+                meeting: columns.read(row)?,
             })
         },
         |attendance| &attendance.meeting,

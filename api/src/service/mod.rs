@@ -2,6 +2,7 @@
 //! Plain Rust in and out: no async-graphql, no actix in here.
 
 pub mod article;
+pub mod columns;
 pub mod edit;
 pub mod export;
 pub mod filter;

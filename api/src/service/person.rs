@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::column;
+use super::columns::Columns;
 use super::order::{person_ordering, PersonOrder};
 use super::page::{self, Page, PageRequest, PARENT_COLUMN};
 use crate::AppResult;
@@ -37,12 +38,14 @@ pub async fn aliases_of(
 pub async fn positions_of(
     db: &impl ConnectionTrait,
     people: &[i64],
+    columns: Columns<position::Entity>,
 ) -> AppResult<HashMap<i64, Vec<position::Model>>> {
-    let rows = position::Entity::find()
+    // The person's id groups the rows.
+    let columns = columns.with(position::Column::PersonId);
+    let select = position::Entity::find()
         .filter(position::Column::PersonId.is_in(people.iter().copied()))
-        .order_by_asc(position::Column::Id)
-        .all(db)
-        .await?;
+        .order_by_asc(position::Column::Id);
+    let rows = columns.all(db, select).await?;
     let mut grouped: HashMap<i64, Vec<position::Model>> = HashMap::new();
     for row in rows {
         grouped.entry(row.person_id).or_default().push(row);
@@ -67,17 +70,20 @@ pub async fn pages_of_articles(
     condition: Condition,
     order: &[PersonOrder],
     request: &PageRequest,
+    columns: Columns<person::Entity>,
 ) -> AppResult<HashMap<i64, Page<person::Model>>> {
+    let ordering = person_ordering(order);
+    let columns = columns.and_ordering(&ordering);
     page::fetch_pages_per_parent(
         db,
-        mentioned().filter(condition),
+        columns.select(mentioned()).filter(condition),
         page::Parents {
             column: column(article_person::Column::ArticleId),
             ids: articles,
         },
-        &person_ordering(order),
+        &ordering,
         request,
-        page::read_model::<person::Model>,
+        |row| columns.read(row),
         |model| model,
     )
     .await
@@ -121,14 +127,17 @@ pub async fn participants_of(
     db: &impl ConnectionTrait,
     meetings: &[i64],
     role: Option<ParticipantRole>,
+    columns: Columns<person::Entity>,
 ) -> AppResult<HashMap<i64, Vec<Participation>>> {
-    let mut select = page::join_link(
+    let people = page::join_link(
         person::Entity::find(),
         meeting_participant::Entity,
         column(meeting_participant::Column::PersonId),
         column(person::Column::Id),
-    )
-    .filter(meeting_participant::Column::MeetingId.is_in(meetings.iter().copied()));
+    );
+    let mut select = columns
+        .select(people)
+        .filter(meeting_participant::Column::MeetingId.is_in(meetings.iter().copied()));
     if let Some(role) = role {
         select = select.filter(meeting_participant::Column::Role.eq(role));
     }
@@ -143,7 +152,7 @@ pub async fn participants_of(
     page::fetch_grouped(db, query, |row| {
         Ok(Participation {
             role: read_role(row)?,
-            person: page::read_model(row)?,
+            person: columns.read(row)?,
         })
     })
     .await

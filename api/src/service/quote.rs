@@ -7,6 +7,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
 };
 
+use super::columns::Columns;
 use super::order::quote_ordering;
 use super::page::{self, Page, PageRequest};
 use super::{column, Visibility};
@@ -104,17 +105,20 @@ pub async fn pages_of_people(
     visibility: Visibility,
     people: &[i64],
     request: &PageRequest,
+    columns: Columns<quote::Entity>,
 ) -> AppResult<HashMap<i64, Page<quote::Model>>> {
+    let ordering = quote_ordering();
+    let columns = columns.and_ordering(&ordering);
     page::fetch_pages_per_parent(
         db,
-        visible(visibility),
+        columns.select(visible(visibility)),
         page::Parents {
             column: column(quote::Column::PersonId),
             ids: people,
         },
-        &quote_ordering(),
+        &ordering,
         request,
-        page::read_model::<quote::Model>,
+        |row| columns.read(row),
         |model| model,
     )
     .await

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::column;
+use super::columns::Columns;
 use super::page::{self, PARENT_COLUMN};
 use crate::AppResult;
 
@@ -15,16 +16,19 @@ use crate::AppResult;
 pub async fn of_articles(
     db: &impl ConnectionTrait,
     articles: &[i64],
+    columns: Columns<tag::Entity>,
 ) -> AppResult<HashMap<i64, Vec<tag::Model>>> {
-    let query = page::join_link(
+    let tags = page::join_link(
         tag::Entity::find(),
         article_tag::Entity,
         column(article_tag::Column::TagId),
         column(tag::Column::Id),
-    )
-    .filter(article_tag::Column::ArticleId.is_in(articles.iter().copied()))
-    .expr_as(column(article_tag::Column::ArticleId), PARENT_COLUMN)
-    .order_by_asc(article_tag::Column::Id)
-    .into_query();
-    page::fetch_grouped(db, query, page::read_model::<tag::Model>).await
+    );
+    let query = columns
+        .select(tags)
+        .filter(article_tag::Column::ArticleId.is_in(articles.iter().copied()))
+        .expr_as(column(article_tag::Column::ArticleId), PARENT_COLUMN)
+        .order_by_asc(article_tag::Column::Id)
+        .into_query();
+    page::fetch_grouped(db, query, |row| columns.read(row)).await
 }

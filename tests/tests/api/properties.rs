@@ -196,7 +196,7 @@ fn walk(
                 orders,
                 &request,
                 // `id` alone: the ordering's columns are read for the cursors all the same.
-                article::Columns::ID,
+                article::Columns::id(),
             ))
             .unwrap();
         let mut chunk: Vec<i64> = page.edges.iter().map(|e| e.node.id).collect();
