@@ -57,7 +57,7 @@ fn a_nested_connection_under_a_list_is_one_statement_for_all_parents() {
     assert_eq!(small_data["people"]["nodes"].as_array().unwrap().len(), 2);
     // Each parent's batched page is the page that parent gets when asked alone.
     let batched = app.data(
-        "{ people(first: 20) { nodes { slug articles(first: 3) { totalCount nodes { slug } } \
+        "{ people(first: 40) { nodes { slug articles(first: 3) { totalCount nodes { slug } } \
            meetings(first: 2) { edges { role node { slug } } } } } }",
     );
     for person in batched["people"]["nodes"].as_array().unwrap() {
