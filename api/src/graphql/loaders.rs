@@ -11,7 +11,7 @@ use entity::{article, meeting, person, position, quote, source, tag, Participant
 use sea_orm::{Condition, DatabaseConnection};
 
 use crate::service::article::ArticleParent;
-use crate::service::columns::Columns;
+use crate::service::columns::{Columns, Partial};
 use crate::service::filter::{ArticleFilter, Filters, MeetingFilter, PersonFilter};
 use crate::service::meeting::Attendance;
 use crate::service::order::{ArticleOrder, MeetingOrder, PersonOrder};
@@ -80,6 +80,52 @@ where
     Ok(loaded)
 }
 
+/// As [`load_in_groups`], for keys that also name the columns to read: keys that differ only
+/// in their columns share one statement that reads all of them. Two selections of one field
+/// (fragments that each ask for some of its fields, merged under one response key) then get
+/// the very same rows, and cost one statement.
+async fn load_reading<K, G, E, V, Fut>(
+    keys: &[K],
+    group: impl Fn(&K) -> G,
+    id: impl Fn(&K) -> i64,
+    columns: impl Fn(&K) -> Columns<E>,
+    load: impl Fn(G, Vec<i64>, Columns<E>) -> Fut,
+) -> LoadResult<K, V>
+where
+    K: Clone + Eq + Hash,
+    G: Eq + Hash,
+    E: Partial,
+    Fut: std::future::Future<Output = Result<HashMap<i64, V>, AppError>>,
+    V: Clone,
+{
+    let mut loaded = HashMap::new();
+    for (arguments, group) in groups(keys, &group) {
+        let union = group
+            .iter()
+            .fold(Columns::id(), |union, key| union.union(columns(key)));
+        let mut found = load(arguments, ids(&group, |key| id(key)), union).await?;
+        // The last key of a parent takes its value; any before it get a copy.
+        let mut left: HashMap<i64, usize> = HashMap::new();
+        for key in &group {
+            *left.entry(id(key)).or_default() += 1;
+        }
+        for key in group {
+            let parent = id(key);
+            let count = left.entry(parent).or_default();
+            *count -= 1;
+            let value = if *count == 0 {
+                found.remove(&parent)
+            } else {
+                found.get(&parent).cloned()
+            };
+            if let Some(value) = value {
+                loaded.insert(key.clone(), value);
+            }
+        }
+    }
+    Ok(loaded)
+}
+
 macro_rules! load_by_id {
     ($key:ident, $value:ty, $what:literal, |$loader:ident, $ids:ident| $load:expr) => {
         #[doc = concat!("The ", $what, " with this id.")]
@@ -114,11 +160,12 @@ macro_rules! load_partial_by_id {
 
             async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
                 let $loader = self;
-                load_in_groups(
+                load_reading(
                     keys,
-                    |key| key.1,
+                    |_| (),
                     |key| key.0,
-                    |$columns, $ids| async move { $load.await },
+                    |key| key.1,
+                    |(), $ids, $columns| async move { $load.await },
                 )
                 .await
             }
@@ -226,11 +273,12 @@ impl Loader<ParticipantsOfMeeting> for ContentLoader {
         &self,
         keys: &[ParticipantsOfMeeting],
     ) -> LoadResult<ParticipantsOfMeeting, Self::Value> {
-        load_in_groups(
+        load_reading(
             keys,
-            |key| (key.role, key.columns),
+            |key| key.role,
             |key| key.meeting,
-            |(role, columns), meetings| async move {
+            |key| key.columns,
+            |role, meetings, columns| async move {
                 service::person::participants_of(&self.db, &meetings, role, columns).await
             },
         )
@@ -254,7 +302,7 @@ impl Loader<ArticlesOf> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[ArticlesOf]) -> LoadResult<ArticlesOf, Self::Value> {
-        load_in_groups(
+        load_reading(
             keys,
             |key| {
                 (
@@ -262,11 +310,11 @@ impl Loader<ArticlesOf> for ContentLoader {
                     key.filter.clone(),
                     key.order.clone(),
                     key.page.clone(),
-                    key.columns,
                 )
             },
             |key| key.id,
-            |(parent, filter, order, page, columns), parents| async move {
+            |key| key.columns,
+            |(parent, filter, order, page), parents, columns| async move {
                 let condition = self.article_condition(filter.as_ref())?;
                 service::article::pages_of(
                     &self.db,
@@ -299,11 +347,12 @@ impl Loader<PeopleOfArticle> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[PeopleOfArticle]) -> LoadResult<PeopleOfArticle, Self::Value> {
-        load_in_groups(
+        load_reading(
             keys,
-            |key| (key.filter.clone(), key.page.clone(), key.columns),
+            |key| (key.filter.clone(), key.page.clone()),
             |key| key.article,
-            |(filter, page, columns), articles| async move {
+            |key| key.columns,
+            |(filter, page), articles, columns| async move {
                 let condition = self.person_condition(filter.as_ref())?;
                 service::person::pages_of_articles(
                     &self.db,
@@ -336,7 +385,7 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[MeetingsOfPerson]) -> LoadResult<MeetingsOfPerson, Self::Value> {
-        load_in_groups(
+        load_reading(
             keys,
             |key| {
                 (
@@ -344,11 +393,11 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
                     key.filter.clone(),
                     key.order.clone(),
                     key.page.clone(),
-                    key.columns,
                 )
             },
             |key| key.person,
-            |(role, filter, order, page, columns), people| async move {
+            |key| key.columns,
+            |(role, filter, order, page), people, columns| async move {
                 let condition = self.meeting_condition(filter.as_ref())?;
                 service::meeting::pages_of_people(
                     &self.db, &people, role, condition, &order, &page, columns,
@@ -373,11 +422,12 @@ impl Loader<QuotesOfPerson> for ContentLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[QuotesOfPerson]) -> LoadResult<QuotesOfPerson, Self::Value> {
-        load_in_groups(
+        load_reading(
             keys,
-            |key| (key.page.clone(), key.columns),
+            |key| key.page.clone(),
             |key| key.person,
-            |(page, columns), people| async move {
+            |key| key.columns,
+            |page, people, columns| async move {
                 service::quote::pages_of_people(
                     &self.db,
                     self.filters.visibility,

@@ -48,6 +48,12 @@ impl<E: Partial> Columns<E> {
         Columns(self.0 | E::bit(column), PhantomData)
     }
 
+    /// The columns of both.
+    #[must_use]
+    pub fn union(self, other: Columns<E>) -> Columns<E> {
+        Columns(self.0 | other.0, PhantomData)
+    }
+
     /// Whether `column` is read.
     pub fn has(self, column: E::Column) -> bool {
         self.0 & E::bit(column) != 0
