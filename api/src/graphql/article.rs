@@ -13,7 +13,7 @@ use super::error::GqlResult;
 use super::filter::{ArticleFilter, PersonFilter};
 use super::id::{encode, NodeKind};
 use super::loaders::{
-    ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceOf,
+    ArticlesOf, ChildList, MeetingsOfArticle, PeopleOfArticle, QuotesOfArticle, SourceById,
     TagsOfArticle,
 };
 use super::plain::{plain_fields, Plain};
@@ -104,7 +104,7 @@ impl Article {
         let Some(source) = self.0.source_id else {
             return Ok(None);
         };
-        Ok(load(ctx, SourceOf(source, selection::of_field(ctx)))
+        Ok(load(ctx, SourceById(source, selection::of_field(ctx)))
             .await?
             .map(|source| Plain(Source(source))))
     }

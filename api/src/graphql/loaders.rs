@@ -146,8 +146,8 @@ macro_rules! load_by_id {
     };
 }
 
-/// A key type with an id and the columns to read, loaded in one statement per set of
-/// columns (usually one for the whole batch).
+/// A key type with an id and the columns to read: a batch is one statement, reading the
+/// columns of all its keys (see [`load_reading`]).
 macro_rules! load_partial_by_id {
     ($key:ident, $entity:ty, $value:ty, $what:literal, |$loader:ident, $ids:ident, $columns:ident| $load:expr) => {
         #[doc = concat!("The ", $what, " with this id, reading these columns.")]
@@ -173,26 +173,14 @@ macro_rules! load_partial_by_id {
     };
 }
 
-load_by_id!(
-    ArticleById,
-    article::Model,
-    "visible article",
-    |this, ids| { service::article::by_ids(&this.db, this.filters.visibility, &ids, Columns::ALL) }
-);
-load_by_id!(PersonById, person::Model, "person", |this, ids| {
-    lookup::by_ids::<person::Entity>(&this.db, &ids, Columns::ALL)
-});
 load_by_id!(MeetingById, meeting::Model, "meeting", |this, ids| {
     lookup::by_ids::<meeting::Entity>(&this.db, &ids, Columns::ALL)
-});
-load_by_id!(SourceById, source::Model, "source", |this, ids| {
-    lookup::by_ids::<source::Entity>(&this.db, &ids, Columns::ALL)
 });
 load_by_id!(TagById, tag::Model, "tag", |this, ids| {
     lookup::by_ids::<tag::Entity>(&this.db, &ids, Columns::ALL)
 });
 load_partial_by_id!(
-    ArticleOf,
+    ArticleById,
     article::Entity,
     article::Model,
     "visible article",
@@ -201,19 +189,34 @@ load_partial_by_id!(
     }
 );
 load_partial_by_id!(
-    PersonOf,
+    PersonById,
     person::Entity,
     person::Model,
     "person",
     |this, ids, columns| { lookup::by_ids::<person::Entity>(&this.db, &ids, columns) }
 );
 load_partial_by_id!(
-    SourceOf,
+    SourceById,
     source::Entity,
     source::Model,
     "source",
     |this, ids, columns| { lookup::by_ids::<source::Entity>(&this.db, &ids, columns) }
 );
+/// The keys of whole rows by id, for look-ups whose selection is not a relation's (`node`,
+/// `article(id:)`, search results).
+macro_rules! whole {
+    ($($key:ident),*) => {$(
+        impl $key {
+            /// Every column of the row with this id.
+            pub fn whole(id: i64) -> Self {
+                $key(id, Columns::ALL)
+            }
+        }
+    )*};
+}
+
+whole!(ArticleById, PersonById, SourceById);
+
 load_by_id!(QuoteById, quote::Model, "visible quote", |this, ids| {
     service::quote::by_ids(&this.db, this.filters.visibility, &ids)
 });

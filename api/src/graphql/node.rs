@@ -24,16 +24,16 @@ pub enum Node {
 pub async fn load_node(ctx: &Context<'_>, id: &ID, field: &str) -> Result<Option<Node>> {
     let (kind, id) = decode(id, field).gql()?;
     Ok(match kind {
-        NodeKind::Article => load(ctx, ArticleById(id))
+        NodeKind::Article => load(ctx, ArticleById::whole(id))
             .await?
             .map(|m| Node::Article(Article(m))),
-        NodeKind::Person => load(ctx, PersonById(id))
+        NodeKind::Person => load(ctx, PersonById::whole(id))
             .await?
             .map(|m| Node::Person(Person(m))),
         NodeKind::Meeting => load(ctx, MeetingById(id))
             .await?
             .map(|m| Node::Meeting(Meeting(m))),
-        NodeKind::Source => load(ctx, SourceById(id))
+        NodeKind::Source => load(ctx, SourceById::whole(id))
             .await?
             .map(|m| Node::Source(Source(m))),
         NodeKind::Tag => load(ctx, TagById(id)).await?.map(|m| Node::Tag(Tag(m))),

@@ -182,7 +182,7 @@ impl Query {
         slug: Option<String>,
     ) -> Result<Option<Article>> {
         let found = match lookup_of(id, slug, NodeKind::Article).gql()? {
-            Lookup::Id(id) => load(ctx, ArticleById(id)).await?,
+            Lookup::Id(id) => load(ctx, ArticleById::whole(id)).await?,
             Lookup::Slug(slug) => {
                 let request = request(ctx)?;
                 service::article::by_slug(&request.db, request.filters.visibility, &slug)
@@ -238,7 +238,7 @@ impl Query {
                         condition.clone(),
                         &terms,
                         &page,
-                        ArticleById,
+                        ArticleById::whole,
                     )
                     .await?
                 } else {
@@ -276,7 +276,8 @@ impl Query {
         slug: Option<String>,
     ) -> Result<Option<Person>> {
         let found =
-            find_one::<person::Entity, _>(ctx, id, slug, NodeKind::Person, PersonById).await?;
+            find_one::<person::Entity, _>(ctx, id, slug, NodeKind::Person, PersonById::whole)
+                .await?;
         Ok(found.map(Person))
     }
 
@@ -306,7 +307,7 @@ impl Query {
         };
         let searched = Searched {
             kind: SearchKind::Person,
-            key: PersonById,
+            key: PersonById::whole,
             relevance: order_by_given.is_none(),
         };
         let (page, condition) =
@@ -378,7 +379,8 @@ impl Query {
         slug: Option<String>,
     ) -> Result<Option<Source>> {
         let found =
-            find_one::<source::Entity, _>(ctx, id, slug, NodeKind::Source, SourceById).await?;
+            find_one::<source::Entity, _>(ctx, id, slug, NodeKind::Source, SourceById::whole)
+                .await?;
         Ok(found.map(Source))
     }
 

@@ -6,7 +6,7 @@ use entity::quote;
 use super::connection::connection;
 use super::context::load;
 use super::id::{encode, NodeKind};
-use super::loaders::{ArticleOf, MeetingById, PersonOf};
+use super::loaders::{ArticleById, MeetingById, PersonById};
 use super::plain::{plain_fields, Plain};
 use super::selection;
 use super::{Article, Meeting, Person};
@@ -46,12 +46,16 @@ impl Quote {
     }
     /// Who said it.
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
-        let person = load(ctx, PersonOf(self.0.person_id, selection::of_field(ctx))).await?;
+        let person = load(ctx, PersonById(self.0.person_id, selection::of_field(ctx))).await?;
         person.map(Person).ok_or_else(|| dangling("person"))
     }
     /// The article that reports it.
     async fn article(&self, ctx: &Context<'_>) -> Result<Plain<Article>> {
-        let article = load(ctx, ArticleOf(self.0.article_id, selection::of_field(ctx))).await?;
+        let article = load(
+            ctx,
+            ArticleById(self.0.article_id, selection::of_field(ctx)),
+        )
+        .await?;
         article
             .map(|article| Plain(Article(article)))
             .ok_or_else(|| dangling("article"))

@@ -145,10 +145,10 @@ pub async fn search_all(
             .filter(|h| h.kind == kind)
             .collect::<Vec<_>>()
     };
-    let articles = records(ctx, &of(SearchKind::Article), ArticleById).await?;
-    let people = records(ctx, &of(SearchKind::Person), PersonById).await?;
+    let articles = records(ctx, &of(SearchKind::Article), ArticleById::whole).await?;
+    let people = records(ctx, &of(SearchKind::Person), PersonById::whole).await?;
     let meetings = records(ctx, &of(SearchKind::Meeting), MeetingById).await?;
-    let sources = records(ctx, &of(SearchKind::Source), SourceById).await?;
+    let sources = records(ctx, &of(SearchKind::Source), SourceById::whole).await?;
     let edges = hits
         .edges
         .iter()
@@ -156,11 +156,11 @@ pub async fn search_all(
             let hit = &edge.node;
             let node = match hit.kind {
                 SearchKind::Article => articles
-                    .get(&ArticleById(hit.id))
+                    .get(&ArticleById::whole(hit.id))
                     .cloned()
                     .map(|m| SearchResult::Article(Article(m))),
                 SearchKind::Person => people
-                    .get(&PersonById(hit.id))
+                    .get(&PersonById::whole(hit.id))
                     .cloned()
                     .map(|m| SearchResult::Person(Person(m))),
                 SearchKind::Meeting => meetings
@@ -168,7 +168,7 @@ pub async fn search_all(
                     .cloned()
                     .map(|m| SearchResult::Meeting(Meeting(m))),
                 SearchKind::Source => sources
-                    .get(&SourceById(hit.id))
+                    .get(&SourceById::whole(hit.id))
                     .cloned()
                     .map(|m| SearchResult::Source(Source(m))),
             }?;

@@ -123,12 +123,6 @@ impl<E> fmt::Debug for Columns<E> {
     }
 }
 
-impl<E: Partial> Default for Columns<E> {
-    fn default() -> Self {
-        Columns::ALL
-    }
-}
-
 /// What a column left out reads as.
 pub trait Placeholder {
     fn placeholder() -> Self;
