@@ -25,8 +25,8 @@ impl PageInfo {
         PageInfo {
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
-            start_cursor: page.edges.first().map(|edge| edge.cursor.clone()),
-            end_cursor: page.edges.last().map(|edge| edge.cursor.clone()),
+            start_cursor: page.start_cursor(),
+            end_cursor: page.end_cursor(),
         }
     }
 }
@@ -55,13 +55,15 @@ macro_rules! connection {
         #[async_graphql::Object]
         impl $connection {
             /// The rows of this page, each with its cursor.
-            async fn edges(&self) -> Vec<$edge> {
+            async fn edges(&self) -> Vec<$edge<'_>> {
                 self.page
-                    .edges
+                    .nodes
                     .iter()
-                    .map(|edge| $edge {
-                        cursor: edge.cursor.clone(),
-                        node: $crate::graphql::plain::Plain($node(edge.node.clone())),
+                    .enumerate()
+                    .map(|(index, node)| $edge {
+                        page: &self.page,
+                        index,
+                        node,
                     })
                     .collect()
             }
@@ -69,9 +71,9 @@ macro_rules! connection {
             /// The rows of this page.
             async fn nodes(&self) -> Vec<$crate::graphql::plain::Plain<$node>> {
                 self.page
-                    .edges
+                    .nodes
                     .iter()
-                    .map(|edge| $crate::graphql::plain::Plain($node(edge.node.clone())))
+                    .map(|node| $crate::graphql::plain::Plain($node(node.clone())))
                     .collect()
             }
 
@@ -90,12 +92,24 @@ macro_rules! connection {
         }
 
         #[doc = concat!("One of ", $what, " and its cursor.")]
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
+        pub struct $edge<'a> {
+            page: &'a $crate::service::page::Page<$model>,
+            index: usize,
+            node: &'a $model,
+        }
+
+        #[doc = concat!("One of ", $what, " and its cursor.")]
+        #[async_graphql::Object]
+        impl $edge<'_> {
             /// Where this row sits, for `after` and `before`.
-            pub cursor: String,
+            async fn cursor(&self) -> String {
+                self.page.cursor(self.index).unwrap_or_default()
+            }
+
             /// The row.
-            pub node: $crate::graphql::plain::Plain<$node>,
+            async fn node(&self) -> $crate::graphql::plain::Plain<$node> {
+                $crate::graphql::plain::Plain($node(self.node.clone()))
+            }
         }
     };
 }

@@ -213,23 +213,24 @@ pub struct PersonMeetingConnection {
 #[Object]
 impl PersonMeetingConnection {
     /// The meetings of this page, each with the person's role and its cursor.
-    async fn edges(&self) -> Vec<PersonMeetingEdge> {
+    async fn edges(&self) -> Vec<PersonMeetingEdge<'_>> {
         self.page
-            .edges
+            .nodes
             .iter()
-            .map(|edge| PersonMeetingEdge {
-                cursor: edge.cursor.clone(),
-                role: edge.node.role.into(),
-                node: Plain(Meeting(edge.node.meeting.clone())),
+            .enumerate()
+            .map(|(index, attendance)| PersonMeetingEdge {
+                page: &self.page,
+                index,
+                attendance,
             })
             .collect()
     }
     /// The meetings of this page.
     async fn nodes(&self) -> Vec<Meeting> {
         self.page
-            .edges
+            .nodes
             .iter()
-            .map(|edge| Meeting(edge.node.meeting.clone()))
+            .map(|attendance| Meeting(attendance.meeting.clone()))
             .collect()
     }
     /// Where this page sits in the list.
@@ -243,12 +244,25 @@ impl PersonMeetingConnection {
 }
 
 /// A meeting the person took part in, the role they had, and its cursor.
-#[derive(async_graphql::SimpleObject)]
-pub struct PersonMeetingEdge {
+pub struct PersonMeetingEdge<'a> {
+    page: &'a Page<Attendance>,
+    index: usize,
+    attendance: &'a Attendance,
+}
+
+/// A meeting the person took part in, the role they had, and its cursor.
+#[Object]
+impl PersonMeetingEdge<'_> {
     /// Where this row sits, for `after` and `before`.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        self.page.cursor(self.index).unwrap_or_default()
+    }
     /// The person's role in the meeting.
-    pub role: ParticipantRole,
+    async fn role(&self) -> ParticipantRole {
+        self.attendance.role.into()
+    }
     /// The meeting.
-    pub node: Plain<Meeting>,
+    async fn node(&self) -> Plain<Meeting> {
+        Plain(Meeting(self.attendance.meeting.clone()))
+    }
 }

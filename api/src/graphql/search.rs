@@ -13,7 +13,7 @@ use super::context::{loader, request};
 use super::error::GqlResult;
 use super::loaders::{ArticleById, ContentLoader, MeetingById, PersonById, SourceById};
 use super::{Article, Meeting, Person, Source};
-use crate::service::page::{Edge, Page, PageRequest};
+use crate::service::page::{Page, PageRequest};
 use crate::service::search::{self, Hit, Scope, SearchKind, Terms};
 use crate::AppError;
 
@@ -139,9 +139,8 @@ pub async fn search_all(
         .await
         .gql()?;
     let of = |kind: SearchKind| {
-        hits.edges
+        hits.nodes
             .iter()
-            .map(|e| &e.node)
             .filter(|h| h.kind == kind)
             .collect::<Vec<_>>()
     };
@@ -150,10 +149,10 @@ pub async fn search_all(
     let meetings = records(ctx, &of(SearchKind::Meeting), MeetingById).await?;
     let sources = records(ctx, &of(SearchKind::Source), SourceById::whole).await?;
     let edges = hits
-        .edges
+        .nodes
         .iter()
-        .filter_map(|edge| {
-            let hit = &edge.node;
+        .enumerate()
+        .filter_map(|(index, hit)| {
             let node = match hit.kind {
                 SearchKind::Article => articles
                     .get(&ArticleById::whole(hit.id))
@@ -173,7 +172,7 @@ pub async fn search_all(
                     .map(|m| SearchResult::Source(Source(m))),
             }?;
             Some(SearchResultEdge {
-                cursor: edge.cursor.clone(),
+                cursor: hits.cursor(index)?,
                 node,
                 score: hit.score,
             })
@@ -233,23 +232,19 @@ where
         .gql()?;
     let found = records(
         ctx,
-        &hits.edges.iter().map(|e| &e.node).collect::<Vec<_>>(),
+        &hits.nodes.iter().collect::<Vec<_>>(),
         key,
     )
     .await?;
-    let edges = hits
-        .edges
-        .into_iter()
-        .filter_map(|edge| {
-            found.get(&key(edge.node.id)).cloned().map(|node| Edge {
-                cursor: edge.cursor,
-                node,
-            })
-        })
+    let rows = hits
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, hit)| Some((found.get(&key(hit.id)).cloned()?, hits.cursor(index)?)))
         .collect();
-    Ok(Page {
-        edges,
-        has_next_page: hits.has_next_page,
-        has_previous_page: hits.has_previous_page,
-    })
+    Ok(Page::with_cursors(
+        rows,
+        hits.has_next_page,
+        hits.has_previous_page,
+    ))
 }

@@ -1,8 +1,10 @@
-//! Pages: validated page requests, pages of edges, and the queries that fetch them — one
+//! Pages: validated page requests, pages of rows with their cursors, and the queries that fetch them — one
 //! list, one page per parent in one statement (`ROW_NUMBER() OVER (PARTITION BY parent …)`),
 //! grouped child lists and counts. Orderings and cursors are in `keyset`.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
 
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, Func, Order, OverStatement, Query, WindowStatement,
@@ -73,50 +75,112 @@ impl PageRequest {
     }
 }
 
-/// One row of a page and the cursor that points at it.
-#[derive(Clone, Debug)]
-pub struct Edge<T> {
-    pub cursor: String,
-    pub node: T,
+/// How a page's rows get their cursors. Encoding a cursor is a fair part of what a small
+/// page costs, and most requests ask for none (or only `pageInfo`'s two), so a page keeps
+/// the means and makes each cursor when it is asked for.
+#[derive(Clone)]
+enum Cursors<T> {
+    /// From the row itself (its ordering's keys).
+    Of(Arc<dyn Fn(&T) -> String + Send + Sync>),
+    /// Made already, one per row in page order.
+    Given(Vec<String>),
 }
 
-/// One page of a list.
-#[derive(Clone, Debug)]
+/// One page of a list: its rows in list order, with their cursors on demand.
+#[derive(Clone)]
 pub struct Page<T> {
-    pub edges: Vec<Edge<T>>,
+    pub nodes: Vec<T>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
+    cursors: Cursors<T>,
 }
 
 impl<T> Page<T> {
+    /// A page whose rows' cursors `cursor_of` makes from each row.
+    pub fn with_cursors_of(
+        nodes: Vec<T>,
+        has_next_page: bool,
+        has_previous_page: bool,
+        cursor_of: Arc<dyn Fn(&T) -> String + Send + Sync>,
+    ) -> Page<T> {
+        Page {
+            nodes,
+            has_next_page,
+            has_previous_page,
+            cursors: Cursors::Of(cursor_of),
+        }
+    }
+
+    /// A page whose rows' cursors are made already, one per row.
+    pub fn with_cursors(
+        rows: Vec<(T, String)>,
+        has_next_page: bool,
+        has_previous_page: bool,
+    ) -> Page<T> {
+        let (nodes, cursors) = rows.into_iter().unzip();
+        Page {
+            nodes,
+            has_next_page,
+            has_previous_page,
+            cursors: Cursors::Given(cursors),
+        }
+    }
+
     /// A page with no rows, as a parent with no children gets.
     pub fn empty(request: &PageRequest) -> Page<T> {
-        Page {
-            edges: Vec::new(),
-            has_next_page: request.backward && request.before.is_some(),
-            has_previous_page: !request.backward && request.after.is_some(),
+        Page::with_cursors(
+            Vec::new(),
+            request.backward && request.before.is_some(),
+            !request.backward && request.after.is_some(),
+        )
+    }
+
+    /// The cursor of the row at `index`, if the page has one there.
+    pub fn cursor(&self, index: usize) -> Option<String> {
+        match &self.cursors {
+            Cursors::Of(cursor_of) => self.nodes.get(index).map(|node| cursor_of(node)),
+            Cursors::Given(cursors) => cursors.get(index).cloned(),
         }
+    }
+
+    /// The cursor of the page's first row.
+    pub fn start_cursor(&self) -> Option<String> {
+        self.cursor(0)
+    }
+
+    /// The cursor of the page's last row.
+    pub fn end_cursor(&self) -> Option<String> {
+        self.cursor(self.nodes.len().checked_sub(1)?)
     }
 
     /// Builds the page from the rows fetched in query order (one more than the limit when
     /// there are more).
-    fn from_rows(mut rows: Vec<Edge<T>>, request: &PageRequest) -> Page<T> {
+    fn from_rows(
+        mut rows: Vec<T>,
+        request: &PageRequest,
+        cursor_of: Arc<dyn Fn(&T) -> String + Send + Sync>,
+    ) -> Page<T> {
         let more = rows.len() as u64 > request.limit;
         rows.truncate(request.limit as usize);
         if request.backward {
             rows.reverse();
-            Page {
-                edges: rows,
-                has_next_page: request.before.is_some(),
-                has_previous_page: more,
-            }
+            Page::with_cursors_of(rows, request.before.is_some(), more, cursor_of)
         } else {
-            Page {
-                edges: rows,
-                has_next_page: more,
-                has_previous_page: request.after.is_some(),
-            }
+            Page::with_cursors_of(rows, more, request.after.is_some(), cursor_of)
         }
+    }
+}
+
+impl<T> Debug for Page<T>
+where
+    T: Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("nodes", &self.nodes)
+            .field("has_next_page", &self.has_next_page)
+            .field("has_previous_page", &self.has_previous_page)
+            .finish_non_exhaustive()
     }
 }
 
@@ -158,14 +222,9 @@ where
             rows.extend(fetch(select, tail, missing).await?);
         }
     }
-    let edges = rows
-        .into_iter()
-        .map(|node| Edge {
-            cursor: ordering.cursor_of(&node),
-            node,
-        })
-        .collect();
-    Ok(Page::from_rows(edges, request))
+    let ordering = ordering.clone();
+    let cursor_of = Arc::new(move |node: &E::Model| ordering.cursor_of(node));
+    Ok(Page::from_rows(rows, request, cursor_of))
 }
 
 /// Column aliases of the per-parent query.
@@ -191,10 +250,11 @@ pub async fn fetch_pages_per_parent<E, C, T>(
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
     read: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
-    model: impl Fn(&T) -> &E::Model,
+    model: impl Fn(&T) -> &E::Model + Send + Sync + 'static,
 ) -> AppResult<HashMap<i64, Page<T>>>
 where
     E: EntityTrait,
+    T: 'static,
     E::Model: ModelTrait<Entity = E>,
     C: ConnectionTrait,
 {
@@ -238,19 +298,17 @@ where
             .to_owned()
     };
     let rows = db.query_all(&outer).await?;
-    let mut grouped: HashMap<i64, Vec<Edge<T>>> = HashMap::new();
+    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
     for row in rows {
         let parent: i64 = row.try_get("", PARENT)?;
-        let node = read(&row)?;
-        let cursor = ordering.cursor_of(model(&node));
-        grouped
-            .entry(parent)
-            .or_default()
-            .push(Edge { cursor, node });
+        grouped.entry(parent).or_default().push(read(&row)?);
     }
+    let ordering = ordering.clone();
+    let cursor_of: Arc<dyn Fn(&T) -> String + Send + Sync> =
+        Arc::new(move |node: &T| ordering.cursor_of(model(node)));
     for id in parents {
         let page = match grouped.remove(id) {
-            Some(rows) => Page::from_rows(rows, request),
+            Some(rows) => Page::from_rows(rows, request, cursor_of.clone()),
             None => Page::empty(request),
         };
         pages.insert(*id, page);
@@ -338,10 +396,6 @@ pub fn join_link<E: EntityTrait>(
 
 impl<T> Default for Page<T> {
     fn default() -> Self {
-        Page {
-            edges: Vec::new(),
-            has_next_page: false,
-            has_previous_page: false,
-        }
+        Page::with_cursors(Vec::new(), false, false)
     }
 }

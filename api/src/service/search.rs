@@ -3,6 +3,8 @@
 //! paged by keyset cursors over `(score, kind, id)`. The client's text never reaches SQL as
 //! syntax: words and character runs are extracted and bound as values.
 
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use entity::article;
@@ -13,7 +15,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::page::{Edge, Page, PageRequest};
+use super::page::{Page, PageRequest};
 use super::Visibility;
 use crate::{AppError, AppResult};
 
@@ -329,29 +331,26 @@ pub async fn search(
         .order_by(Alias::new("kind"), Order::Asc)
         .order_by(Alias::new("ref"), Order::Asc)
         .limit(request.limit + 1);
-    let mut edges = Vec::new();
+    let mut hits = Vec::new();
     for row in db.query_all(&query).await? {
         let code: i64 = row.try_get("", "kind")?;
         let Some(kind) = SearchKind::from_code(code) else {
             continue;
         };
-        let hit = Hit {
+        hits.push(Hit {
             kind,
             id: row.try_get("", "ref")?,
             score: row.try_get("", "score")?,
-        };
-        edges.push(Edge {
-            cursor: cursor_of(&hit),
-            node: hit,
         });
     }
-    let more = edges.len() as u64 > request.limit;
-    edges.truncate(request.limit as usize);
-    Ok(Page {
-        edges,
-        has_next_page: more,
-        has_previous_page: request.after.is_some(),
-    })
+    let more = hits.len() as u64 > request.limit;
+    hits.truncate(request.limit as usize);
+    Ok(Page::with_cursors_of(
+        hits,
+        more,
+        request.after.is_some(),
+        Arc::new(cursor_of),
+    ))
 }
 
 /// How many records a search finds in `scope`.

@@ -199,19 +199,18 @@ fn walk(
                 article::Columns::id(),
             ))
             .unwrap();
-        let mut chunk: Vec<i64> = page.edges.iter().map(|e| e.node.id).collect();
+        let mut chunk: Vec<i64> = page.nodes.iter().map(|node| node.id).collect();
         assert!(chunk.len() <= size as usize);
         let more = if backward {
             page.has_previous_page
         } else {
             page.has_next_page
         };
-        let next = if backward {
-            page.edges.first()
+        cursor = if backward {
+            page.start_cursor()
         } else {
-            page.edges.last()
+            page.end_cursor()
         };
-        cursor = next.map(|e| e.cursor.clone());
         if backward {
             chunk.extend(ids);
             ids = chunk;
