@@ -230,12 +230,7 @@ where
     let hits = search::search(&request.db, terms, &scope, page)
         .await
         .gql()?;
-    let found = records(
-        ctx,
-        &hits.nodes.iter().collect::<Vec<_>>(),
-        key,
-    )
-    .await?;
+    let found = records(ctx, &hits.nodes.iter().collect::<Vec<_>>(), key).await?;
     let rows = hits
         .nodes
         .iter()

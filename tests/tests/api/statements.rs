@@ -202,7 +202,7 @@ fn each_article_field_read_alone_from_a_list_is_the_whole_articles() {
     };
     let mut wholes = std::collections::HashMap::new();
     for field in ARTICLE_FIELDS {
-        let key = field.split([' ', '(']).next().unwrap();
+        let key = name_of(field);
         let lists = [
             format!("{{ articles(first: 100) {{ nodes {{ slug {field} }} }} }}"),
             // The seed articles: the one with a summary and a body among them.
@@ -372,6 +372,85 @@ fn nodes_at(data: &Value, path: &[&str]) -> Vec<Value> {
     found
 }
 
+/// The fields of the other types whose lists read only the columns asked for, each with
+/// what it reads, for the test below.
+const PERSON_FIELDS: &str = "id slug name nativeName aliases country bio positions { title } \
+    meetings(first: 2) { nodes { slug } } articles(first: 2) { nodes { slug } } \
+    quotes(first: 2) { nodes { text } } createdAt updatedAt";
+const SOURCE_FIELDS: &str = "id slug name kind url description \
+    articles(first: 2) { nodes { slug } } createdAt updatedAt";
+const TAG_FIELDS: &str = "id slug name articles(first: 2) { nodes { slug } }";
+const POSITION_FIELDS: &str = "title organization startedOn endedOn";
+const MEETING_FIELDS: &str = "id slug title description heldOn location city country occasion \
+    participants { role } articles(first: 2) { nodes { slug } } quotes { text } \
+    createdAt updatedAt";
+const QUOTE_FIELDS: &str = "id text verb person { slug } article { slug } meeting { slug }";
+
+/// The fields of a selection, split at its top level (not inside braces or arguments), each
+/// with its arguments and sub-selection.
+fn top_level_fields(fields: &str) -> Vec<String> {
+    let mut split = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    let chars: Vec<char> = fields.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        match c {
+            '{' | '(' => depth += 1,
+            '}' | ')' => depth -= 1,
+            ' ' if depth == 0 => {
+                let field: String = chars[start..i].iter().collect();
+                let next = chars[i + 1..].iter().find(|c| **c != ' ');
+                if !field.trim().is_empty() && !matches!(next, Some('{' | '(')) {
+                    split.push(field.trim().to_owned());
+                    start = i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    split.push(chars[start..].iter().collect::<String>().trim().to_owned());
+    split
+}
+
+/// The name of a field of a selection (`people` of `people(first: 3) { nodes { slug } }`).
+fn name_of(field: &str) -> &str {
+    field.split([' ', '(']).next().unwrap_or_default()
+}
+
+/// The field tests of column selection name every field of every type whose lists read only
+/// the columns asked for. A field added to one of those types must be added there too, and
+/// so checked: one named like a column is read from that column alone, which is wrong if it
+/// needs more.
+#[test]
+fn the_column_selection_tests_name_every_field_of_their_types() {
+    let app = spawn_app();
+    let article = ARTICLE_FIELDS.join(" ");
+    let types = [
+        ("Article", article.as_str()),
+        ("Person", PERSON_FIELDS),
+        ("Source", SOURCE_FIELDS),
+        ("Tag", TAG_FIELDS),
+        ("Position", POSITION_FIELDS),
+        ("Meeting", MEETING_FIELDS),
+        ("Quote", QUOTE_FIELDS),
+    ];
+    for (name, fields) in types {
+        let data = app.data(&format!(
+            "{{ __type(name: \"{name}\") {{ fields {{ name }} }} }}"
+        ));
+        let mut in_schema: Vec<&str> = data["__type"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an object type: {data}"))
+            .iter()
+            .filter_map(|field| field["name"].as_str())
+            .collect();
+        let tested = top_level_fields(fields);
+        let mut tested: Vec<&str> = tested.iter().map(|field| name_of(field)).collect();
+        in_schema.sort_unstable();
+        tested.sort_unstable();
+        assert_eq!(tested, in_schema, "the fields of {name}");
+    }
+}
+
 /// Lists of every other type read only the columns their selections ask for, through
 /// every relation that loads them: each field asked for alone must equal the same field
 /// asked for with all the others (which reads every column it needs), node for node. A
@@ -393,17 +472,8 @@ fn each_field_read_alone_equals_the_field_read_with_all_the_others() {
     }
     let app = crate::helpers::spawn_app_over(db);
     let article_fields = ARTICLE_FIELDS.join(" ");
-    let person = "id slug name nativeName aliases country bio positions { title } \
-        meetings(first: 2) { nodes { slug } } articles(first: 2) { nodes { slug } } \
-        quotes(first: 2) { nodes { text } } createdAt updatedAt";
-    let source = "id slug name kind url description articles(first: 2) { nodes { slug } } \
-        createdAt updatedAt";
-    let tag = "id slug name articles(first: 2) { nodes { slug } }";
-    let position = "title organization startedOn endedOn";
-    let meeting = "id slug title description heldOn location city country occasion \
-        participants { role } articles(first: 2) { nodes { slug } } quotes { text } \
-        createdAt updatedAt";
-    let quote = "id text verb person { slug } article { slug } meeting { slug }";
+    let (person, source, tag) = (PERSON_FIELDS, SOURCE_FIELDS, TAG_FIELDS);
+    let (position, meeting, quote) = (POSITION_FIELDS, MEETING_FIELDS, QUOTE_FIELDS);
     // (the fields of a type, a query with F where they go)
     let cases: [(&str, &str); 13] = [
         (
@@ -446,28 +516,8 @@ fn each_field_read_alone_equals_the_field_read_with_all_the_others() {
         let path = path_to_f(query);
         let whole = nodes_at(&app.data(&query.replace('F', fields)), &path);
         assert!(whole.len() >= 2, "{query}: {} nodes", whole.len());
-        // Fields are split at the top level of the selection (not inside braces).
-        let mut split = Vec::new();
-        let (mut depth, mut start) = (0, 0);
-        let chars: Vec<char> = fields.chars().collect();
-        for (i, c) in chars.iter().enumerate() {
-            match c {
-                '{' | '(' => depth += 1,
-                '}' | ')' => depth -= 1,
-                ' ' if depth == 0 => {
-                    let field: String = chars[start..i].iter().collect();
-                    let next = chars[i + 1..].iter().find(|c| **c != ' ');
-                    if !field.trim().is_empty() && !matches!(next, Some('{' | '(')) {
-                        split.push(field.trim().to_owned());
-                        start = i + 1;
-                    }
-                }
-                _ => {}
-            }
-        }
-        split.push(chars[start..].iter().collect::<String>().trim().to_owned());
-        for field in split {
-            let key = field.split([' ', '(']).next().unwrap();
+        for field in top_level_fields(fields) {
+            let key = name_of(&field);
             let alone = nodes_at(&app.data(&query.replace('F', &field)), &path);
             assert_eq!(alone.len(), whole.len(), "{query}: {field}");
             for (alone, whole) in alone.iter().zip(&whole) {
