@@ -57,7 +57,7 @@ macro_rules! connection {
             /// The rows of this page, each with its cursor.
             async fn edges(&self) -> Vec<$edge<'_>> {
                 self.page
-                    .nodes
+                    .nodes()
                     .iter()
                     .enumerate()
                     .map(|(index, node)| $edge {
@@ -71,7 +71,7 @@ macro_rules! connection {
             /// The rows of this page.
             async fn nodes(&self) -> Vec<$crate::graphql::plain::Plain<$node>> {
                 self.page
-                    .nodes
+                    .nodes()
                     .iter()
                     .map(|node| $crate::graphql::plain::Plain($node(node.clone())))
                     .collect()

@@ -65,9 +65,9 @@ impl Limits {
     pub async fn execute(&self, schema: &AppSchema, mut request: Request) -> Response {
         let (checked, measured) = self.check(&mut request);
         let mut response = match checked {
-            // Boxed: the execution's state is tens of kilobytes, which every future wrapping
-            // this one would otherwise hold inline and copy whenever it is moved (into its
-            // task, through each wrapper), 6% of a small page's instructions.
+            // Boxed: the execution's state is large, and every future wrapping this one
+            // would otherwise hold it inline and copy it whenever it is moved (into its task,
+            // through each wrapper); see BENCHMARKS.md, tenth run.
             Ok(()) => Box::pin(schema.execute(request)).await,
             Err(error) => Response::from_errors(vec![error]),
         };

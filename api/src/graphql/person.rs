@@ -215,7 +215,7 @@ impl PersonMeetingConnection {
     /// The meetings of this page, each with the person's role and its cursor.
     async fn edges(&self) -> Vec<PersonMeetingEdge<'_>> {
         self.page
-            .nodes
+            .nodes()
             .iter()
             .enumerate()
             .map(|(index, attendance)| PersonMeetingEdge {
@@ -228,7 +228,7 @@ impl PersonMeetingConnection {
     /// The meetings of this page.
     async fn nodes(&self) -> Vec<Meeting> {
         self.page
-            .nodes
+            .nodes()
             .iter()
             .map(|attendance| Meeting(attendance.meeting.clone()))
             .collect()

@@ -139,7 +139,7 @@ pub async fn search_all(
         .await
         .gql()?;
     let of = |kind: SearchKind| {
-        hits.nodes
+        hits.nodes()
             .iter()
             .filter(|h| h.kind == kind)
             .collect::<Vec<_>>()
@@ -149,7 +149,7 @@ pub async fn search_all(
     let meetings = records(ctx, &of(SearchKind::Meeting), MeetingById).await?;
     let sources = records(ctx, &of(SearchKind::Source), SourceById::whole).await?;
     let edges = hits
-        .nodes
+        .nodes()
         .iter()
         .enumerate()
         .filter_map(|(index, hit)| {
@@ -230,9 +230,9 @@ where
     let hits = search::search(&request.db, terms, &scope, page)
         .await
         .gql()?;
-    let found = records(ctx, &hits.nodes.iter().collect::<Vec<_>>(), key).await?;
+    let found = records(ctx, &hits.nodes().iter().collect::<Vec<_>>(), key).await?;
     let rows = hits
-        .nodes
+        .nodes()
         .iter()
         .enumerate()
         .filter_map(|(index, hit)| Some((found.get(&key(hit.id)).cloned()?, hits.cursor(index)?)))

@@ -1,6 +1,7 @@
-//! Pages: validated page requests, pages of rows with their cursors, and the queries that fetch them — one
-//! list, one page per parent in one statement (`ROW_NUMBER() OVER (PARTITION BY parent …)`),
-//! grouped child lists and counts. Orderings and cursors are in `keyset`.
+//! Pages: validated page requests, pages of rows with their cursors, and the queries that
+//! fetch them — one list, one page per parent in one statement (`ROW_NUMBER() OVER
+//! (PARTITION BY parent …)`), grouped child lists and counts. Orderings and cursors are in
+//! `keyset`.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -80,16 +81,18 @@ impl PageRequest {
 /// the means and makes each cursor when it is asked for.
 #[derive(Clone)]
 enum Cursors<T> {
-    /// From the row itself (its ordering's keys).
+    /// From the row itself (its ordering's keys), when asked for.
     Of(Arc<dyn Fn(&T) -> String + Send + Sync>),
-    /// Made already, one per row in page order.
+    /// Made already, one per row in page order: a list in relevance order, whose rows'
+    /// cursors come from their search hits.
     Given(Vec<String>),
 }
 
-/// One page of a list: its rows in list order, with their cursors on demand.
+/// One page of a list: its rows in list order, with their cursors (made on demand where the
+/// page can). The rows are read through [`Page::nodes`]: they stay in step with the cursors.
 #[derive(Clone)]
 pub struct Page<T> {
-    pub nodes: Vec<T>,
+    nodes: Vec<T>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
     cursors: Cursors<T>,
@@ -133,6 +136,11 @@ impl<T> Page<T> {
             request.backward && request.before.is_some(),
             !request.backward && request.after.is_some(),
         )
+    }
+
+    /// The page's rows, in list order.
+    pub fn nodes(&self) -> &[T] {
+        &self.nodes
     }
 
     /// The cursor of the row at `index`, if the page has one there.

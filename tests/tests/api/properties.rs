@@ -199,7 +199,7 @@ fn walk(
                 article::Columns::id(),
             ))
             .unwrap();
-        let mut chunk: Vec<i64> = page.nodes.iter().map(|node| node.id).collect();
+        let mut chunk: Vec<i64> = page.nodes().iter().map(|node| node.id).collect();
         assert!(chunk.len() <= size as usize);
         let more = if backward {
             page.has_previous_page
