@@ -32,8 +32,8 @@ pub struct Args {
 }
 
 /// One query of the mix: its name, text and variables.
-struct Query {
-    name: &'static str,
+pub struct Query {
+    pub name: &'static str,
     text: String,
     variables: Value,
 }
@@ -131,25 +131,73 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Runs one query for the configured time; returns the line of the report.
-fn measure(args: &Args, query: &Query) -> anyhow::Result<String> {
-    let server_before = args.server_pid.map(cpu_seconds).unwrap_or(0.0);
-    let db_before = args
-        .db_process
-        .as_deref()
-        .map(cpu_seconds_named)
-        .unwrap_or(0.0);
+/// What one query cost over a stretch of load: the requests' latencies and errors per
+/// connection, the wall time, and the CPU seconds of the two sides measured (the server or
+/// the floor's own process, and the database processes).
+pub struct Measured {
+    pub elapsed: f64,
+    pub results: Vec<(Vec<Duration>, usize)>,
+    pub first_cpu: f64,
+    pub second_cpu: f64,
+}
+
+impl Measured {
+    /// How many requests succeeded.
+    pub fn requests(&self) -> usize {
+        self.results
+            .iter()
+            .map(|(latencies, _)| latencies.len())
+            .sum()
+    }
+
+    /// How many requests failed.
+    pub fn errors(&self) -> usize {
+        self.results.iter().map(|(_, errors)| errors).sum()
+    }
+
+    /// CPU milliseconds per successful request, both sides together (0 without requests).
+    pub fn cpu_ms_per_request(&self) -> f64 {
+        match self.requests() {
+            0 => 0.0,
+            count => (self.first_cpu + self.second_cpu) * 1000.0 / count as f64,
+        }
+    }
+
+    /// The report's line for `name`.
+    pub fn line(self, name: &str) -> String {
+        report_line(
+            name,
+            self.elapsed,
+            self.results,
+            self.first_cpu,
+            self.second_cpu,
+        )
+    }
+}
+
+/// Sends `query` from `connections` connections for `seconds`, counting the CPU time of the
+/// server (`server_pid`) and of the processes named `db_process`.
+pub fn measure_query(
+    url: &str,
+    query: &Query,
+    connections: usize,
+    seconds: f64,
+    server_pid: Option<u32>,
+    db_process: Option<&str>,
+) -> Measured {
+    let server_before = server_pid.map(cpu_seconds).unwrap_or(0.0);
+    let db_before = db_process.map(cpu_seconds_named).unwrap_or(0.0);
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.seconds);
+    let deadline = started + Duration::from_secs_f64(seconds);
     let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..args.connections)
+        let workers: Vec<_> = (0..connections)
             .map(|_| {
                 scope.spawn(|| {
                     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
                     let (mut latencies, mut errors) = (Vec::new(), 0);
                     while Instant::now() < deadline {
                         let sent = Instant::now();
-                        match post(&agent, &args.url, &query.text, &query.variables) {
+                        match post(&agent, url, &query.text, &query.variables) {
                             Ok(_) => latencies.push(sent.elapsed()),
                             Err(_) => errors += 1,
                         }
@@ -160,17 +208,12 @@ fn measure(args: &Args, query: &Query) -> anyhow::Result<String> {
             .collect();
         workers.into_iter().filter_map(|w| w.join().ok()).collect()
     });
-    let elapsed = started.elapsed().as_secs_f64();
-    let server_cpu = args.server_pid.map(cpu_seconds).unwrap_or(0.0) - server_before;
-    let db_cpu = args
-        .db_process
-        .as_deref()
-        .map(cpu_seconds_named)
-        .unwrap_or(0.0)
-        - db_before;
-    Ok(report_line(
-        query.name, elapsed, results, server_cpu, db_cpu,
-    ))
+    Measured {
+        elapsed: started.elapsed().as_secs_f64(),
+        results,
+        first_cpu: server_pid.map(cpu_seconds).unwrap_or(0.0) - server_before,
+        second_cpu: db_process.map(cpu_seconds_named).unwrap_or(0.0) - db_before,
+    }
 }
 
 /// One line of a report: throughput, latency percentiles, errors and CPU per request.
@@ -209,14 +252,14 @@ pub fn report_line(
     )
 }
 
-/// Runs the mix and prints a Markdown table.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+/// The query mix, its deep pages' cursors walked to on the server at `url`; each query is
+/// sent once, so that one that fails stops the run before anything is measured.
+pub fn mix(url: &str) -> anyhow::Result<Vec<Query>> {
     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-    let deep =
-        cursor_after(&agent, &args.url, 49 * 20).context("walk to page 50 of the article list")?;
-    let deeper = cursor_after(&agent, &args.url, (DEEPEST_PAGE - 1) * 20)
+    let deep = cursor_after(&agent, url, 49 * 20).context("walk to page 50 of the article list")?;
+    let deeper = cursor_after(&agent, url, (DEEPEST_PAGE - 1) * 20)
         .context("walk to the deepest page of the article list")?;
-    let queries = [
+    let queries = vec![
         Query {
             name: "front page",
             text: FRONT_PAGE.to_owned(),
@@ -266,9 +309,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         },
     ];
     for query in &queries {
-        post(&agent, &args.url, &query.text, &query.variables)
+        post(&agent, url, &query.text, &query.variables)
             .with_context(|| format!("the {} query fails", query.name))?;
     }
+    Ok(queries)
+}
+
+/// Runs the mix and prints a Markdown table.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let queries = mix(&args.url)?;
     println!(
         "{} connections, {} s per query\n\n| query | req/s | p50 ms | p99 ms | errors | server CPU ms/req | db CPU ms/req | total CPU ms/req |\n|---|---|---|---|---|---|---|---|",
         args.connections, args.seconds
@@ -281,7 +330,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         {
             continue;
         }
-        println!("{}", measure(args, query)?);
+        let measured = measure_query(
+            &args.url,
+            query,
+            args.connections,
+            args.seconds as f64,
+            args.server_pid,
+            args.db_process.as_deref(),
+        );
+        println!("{}", measured.line(query.name));
     }
     if let Some(rss) = args.server_pid.and_then(peak_rss_mib) {
         println!("\nserver peak RSS: {rss:.0} MiB");

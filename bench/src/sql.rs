@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 
-use crate::load::{cpu_seconds, cpu_seconds_named, report_line};
+use crate::load::{cpu_seconds, cpu_seconds_named, Measured};
 
 /// What to measure.
 #[derive(clap::Args)]
@@ -162,62 +162,113 @@ async fn search(db: &DatabaseConnection, chinese: bool) -> Result<(), sea_orm::D
     Ok(())
 }
 
-/// Runs the floor of the mix and prints a Markdown table.
-pub fn run(args: &Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The queries of the mix that have a floor, by the names the load driver uses.
+pub const FLOORED: [&str; 6] = [
+    "front page",
+    "person page",
+    "filtered list",
+    "deep page (50)",
+    "search (English)",
+    "search (Chinese)",
+];
+
+/// Where page 50 of the article list starts: the published time and id of the 980th row.
+pub async fn page_50(db: &DatabaseConnection) -> anyhow::Result<(String, i64)> {
+    let row = rows(
+        db,
+        "SELECT published_at, id FROM articles WHERE status = 'PUBLISHED' \
+        ORDER BY published_at DESC NULLS LAST, id DESC LIMIT 1 OFFSET 979",
+    )
+    .await?;
+    let row = row
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("fewer than 980 published articles"))?;
+    let at: String = match db.get_database_backend() {
+        DbBackend::Postgres => row
+            .try_get::<chrono::DateTime<chrono::Utc>>("", "published_at")?
+            .to_rfc3339(),
+        _ => row.try_get::<String>("", "published_at")?,
+    };
+    Ok((at, row.try_get::<i64>("", "id")?))
+}
+
+/// Computes the floor of the query `name` (one of [`FLOORED`]) from `connections` tasks for
+/// `seconds`, counting this process's CPU time (SQLite runs in it) and that of the processes
+/// named `db_process`.
+pub async fn measure_floor(
+    db: &DatabaseConnection,
+    name: &'static str,
+    after: &(String, i64),
+    connections: usize,
+    seconds: f64,
+    db_process: Option<&str>,
+) -> anyhow::Result<Measured> {
+    let me = std::process::id();
+    let own_before = cpu_seconds(me);
+    let db_before = db_process.map(cpu_seconds_named).unwrap_or(0.0);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (db, after) = (db.clone(), after.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0usize);
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let done = match name {
+                    "front page" => front_page(&db).await,
+                    "person page" => person_page(&db).await,
+                    "filtered list" => filtered_list(&db).await,
+                    "deep page (50)" => deep_page(&db, &after).await,
+                    "search (English)" => search(&db, false).await,
+                    _ => search(&db, true).await,
+                };
+                match done {
+                    Ok(()) => latencies.push(sent.elapsed()),
+                    Err(_) => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await?);
+    }
+    Ok(Measured {
+        elapsed: started.elapsed().as_secs_f64(),
+        results,
+        first_cpu: cpu_seconds(me) - own_before,
+        second_cpu: db_process.map(cpu_seconds_named).unwrap_or(0.0) - db_before,
+    })
+}
+
+/// The runtime the floor runs on: two workers, as the server has on this machine's cores.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
-    runtime.block_on(async {
+        .build()
+}
+
+/// Runs the floor of the mix and prints a Markdown table.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
         let db = content_api::db::connect(&args.database_url).await?;
-        let after = {
-            let row = rows(&db, "SELECT published_at, id FROM articles WHERE status = 'PUBLISHED' \
-                ORDER BY published_at DESC NULLS LAST, id DESC LIMIT 1 OFFSET 979").await?;
-            let row = row.first().ok_or_else(|| anyhow::anyhow!("fewer than 980 published articles"))?;
-            let at: String = match db.get_database_backend() {
-                DbBackend::Postgres => row.try_get::<chrono::DateTime<chrono::Utc>>("", "published_at")?.to_rfc3339(),
-                _ => row.try_get::<String>("", "published_at")?,
-            };
-            (at, row.try_get::<i64>("", "id")?)
-        };
+        let after = page_50(&db).await?;
         println!("{} connections, {} s per query\n\n| query | req/s | p50 ms | p99 ms | errors | client CPU ms/req | db CPU ms/req | total CPU ms/req |\n|---|---|---|---|---|---|---|---|",
             args.connections, args.seconds);
-        for name in ["front page", "person page", "filtered list", "deep page (50)", "search (English)", "search (Chinese)"] {
-            let me = std::process::id();
-            let own_before = cpu_seconds(me);
-            let db_before = args.db_process.as_deref().map(cpu_seconds_named).unwrap_or(0.0);
-            let started = Instant::now();
-            let deadline = started + Duration::from_secs(args.seconds);
-            let mut tasks = Vec::new();
-            for _ in 0..args.connections {
-                let (db, after) = (db.clone(), after.clone());
-                tasks.push(tokio::spawn(async move {
-                    let (mut latencies, mut errors) = (Vec::new(), 0usize);
-                    while Instant::now() < deadline {
-                        let sent = Instant::now();
-                        let done = match name {
-                            "front page" => front_page(&db).await,
-                            "person page" => person_page(&db).await,
-                            "filtered list" => filtered_list(&db).await,
-                            "deep page (50)" => deep_page(&db, &after).await,
-                            "search (English)" => search(&db, false).await,
-                            _ => search(&db, true).await,
-                        };
-                        match done {
-                            Ok(()) => latencies.push(sent.elapsed()),
-                            Err(_) => errors += 1,
-                        }
-                    }
-                    (latencies, errors)
-                }));
-            }
-            let mut results = Vec::new();
-            for task in tasks {
-                results.push(task.await?);
-            }
-            let own = cpu_seconds(me) - own_before;
-            let database = args.db_process.as_deref().map(cpu_seconds_named).unwrap_or(0.0) - db_before;
-            println!("{}", report_line(name, started.elapsed().as_secs_f64(), results, own, database));
+        for name in FLOORED {
+            let measured = measure_floor(
+                &db,
+                name,
+                &after,
+                args.connections,
+                args.seconds as f64,
+                args.db_process.as_deref(),
+            )
+            .await?;
+            println!("{}", measured.line(name));
         }
         anyhow::Ok(())
     })
