@@ -155,22 +155,44 @@ impl Measured {
         self.results.iter().map(|(_, errors)| errors).sum()
     }
 
-    /// CPU milliseconds per successful request, both sides together (0 without requests).
-    pub fn cpu_ms_per_request(&self) -> f64 {
+    /// `cpu` seconds as milliseconds per successful request (0 without requests).
+    fn per_request(&self, cpu: f64) -> f64 {
         match self.requests() {
             0 => 0.0,
-            count => (self.first_cpu + self.second_cpu) * 1000.0 / count as f64,
+            count => cpu * 1000.0 / count as f64,
         }
     }
 
-    /// The report's line for `name`.
-    pub fn line(self, name: &str) -> String {
-        report_line(
-            name,
-            self.elapsed,
-            self.results,
-            self.first_cpu,
-            self.second_cpu,
+    /// CPU milliseconds per successful request, both sides together (0 without requests).
+    pub fn cpu_ms_per_request(&self) -> f64 {
+        self.per_request(self.first_cpu + self.second_cpu)
+    }
+
+    /// The report's line for `name`: throughput, latency percentiles, errors and CPU per
+    /// request.
+    pub fn line(&self, name: &str) -> String {
+        let mut latencies: Vec<Duration> = self
+            .results
+            .iter()
+            .flat_map(|(latencies, _)| latencies.iter().copied())
+            .collect();
+        latencies.sort();
+        let count = latencies.len();
+        let percentile = |p: f64| {
+            latencies
+                .get(((count as f64 * p) as usize).min(count.saturating_sub(1)))
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0)
+        };
+        format!(
+            "| {name} | {:.0} | {:.1} | {:.1} | {} | {:.2} | {:.2} | {:.2} |",
+            count as f64 / self.elapsed,
+            percentile(0.5),
+            percentile(0.99),
+            self.errors(),
+            self.per_request(self.first_cpu),
+            self.per_request(self.second_cpu),
+            self.cpu_ms_per_request(),
         )
     }
 }
@@ -214,42 +236,6 @@ pub fn measure_query(
         first_cpu: server_pid.map(cpu_seconds).unwrap_or(0.0) - server_before,
         second_cpu: db_process.map(cpu_seconds_named).unwrap_or(0.0) - db_before,
     }
-}
-
-/// One line of a report: throughput, latency percentiles, errors and CPU per request.
-pub fn report_line(
-    name: &str,
-    elapsed: f64,
-    results: Vec<(Vec<Duration>, usize)>,
-    first_cpu: f64,
-    second_cpu: f64,
-) -> String {
-    let errors: usize = results.iter().map(|(_, e)| e).sum();
-    let mut latencies: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
-    latencies.sort();
-    let count = latencies.len();
-    let percentile = |p: f64| {
-        latencies
-            .get(((count as f64 * p) as usize).min(count.saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0)
-    };
-    let per_request = |cpu: f64| {
-        if count == 0 {
-            0.0
-        } else {
-            cpu * 1000.0 / count as f64
-        }
-    };
-    format!(
-        "| {name} | {:.0} | {:.1} | {:.1} | {errors} | {:.2} | {:.2} | {:.2} |",
-        count as f64 / elapsed,
-        percentile(0.5),
-        percentile(0.99),
-        per_request(first_cpu),
-        per_request(second_cpu),
-        per_request(first_cpu + second_cpu),
-    )
 }
 
 /// The query mix, its deep pages' cursors walked to on the server at `url`; each query is
