@@ -7,6 +7,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::{Response, ServerError};
 use entity::Role;
 use sea_orm::DatabaseConnection;
+
+use crate::db::Db;
 use tracing::Instrument;
 
 use crate::apq::{Persisted, PersistedQueries};
@@ -30,7 +32,7 @@ pub struct AppState {
     pub schema: AppSchema,
     /// What a query may cost; every request runs through [`Limits::execute`].
     pub limits: Limits,
-    pub db: DatabaseConnection,
+    pub db: Db,
     /// How deep filter arguments may nest.
     pub max_filter_depth: usize,
     /// Whether anonymous requests are refused.

@@ -11,6 +11,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
+use crate::db::Db;
 use crate::graphql::build_schema_with;
 use crate::routes::{configure, AppState};
 use crate::service::import::{import_sample_data, ImportError};
@@ -102,7 +103,7 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Application, StartupError> {
         let url = &config.database.database_url;
         let timeout = Some(config.statement_timeout());
-        let mut db = if url.starts_with("sqlite") {
+        let db = if url.starts_with("sqlite") {
             // One pool: SQLite limits statements only inside requests, so not migrations (and
             // an in-memory database would not outlive its pool).
             crate::db::connect_and_migrate_with(url, timeout).await?
@@ -111,15 +112,12 @@ impl Application {
             crate::db::connect_with(url, timeout).await?
         };
         // Statements count against the request that ran them (`/metrics`).
-        db.set_metric_callback(|_| crate::metrics::count_statement());
+        let db = Db::observed(db, Arc::new(|_| crate::metrics::count_statement()));
         Application::build_with_database(config, db).await
     }
 
     /// Binds over an already connected and migrated database (tests hand theirs in).
-    pub async fn build_with_database(
-        config: &Config,
-        db: DatabaseConnection,
-    ) -> Result<Application, StartupError> {
+    pub async fn build_with_database(config: &Config, db: Db) -> Result<Application, StartupError> {
         if config.sample_data {
             let summary = import_sample_data(&db).await?;
             tracing::info!(
@@ -139,7 +137,7 @@ impl Application {
             .unwrap_or(0);
         let limits = config.limits();
         let draining = Arc::new(AtomicBool::new(false));
-        let served_db = db.clone();
+        let served_db = DatabaseConnection::clone(&db);
         let state = web::Data::new(AppState {
             draining: draining.clone(),
             max_batch: usize::try_from(config.max_batch).unwrap_or(0).min(10),

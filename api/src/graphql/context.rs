@@ -9,7 +9,8 @@ use async_graphql::{Context, Result};
 use entity::Role;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use sea_orm::DatabaseConnection;
+
+use crate::db::Db;
 
 use super::error::GqlResult;
 use super::loaders::ContentLoader;
@@ -19,7 +20,7 @@ use crate::AppError;
 
 /// The per-request data resolvers read.
 pub struct RequestContext {
-    pub db: DatabaseConnection,
+    pub db: Db,
     /// Turns the request's filter arguments into SQL; holds the caller's visibility.
     pub filters: Filters,
     /// The role of the caller's token; `None` for anonymous callers.
@@ -55,7 +56,7 @@ fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
 /// The data one request runs with: its context and a fresh DataLoader (nothing is cached
 /// across requests, so visibility never leaks from one caller to another).
 pub fn request_data(
-    db: DatabaseConnection,
+    db: Db,
     role: Option<Role>,
     max_filter_depth: usize,
 ) -> (RequestContext, DataLoader<ContentLoader>) {

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{article, meeting, person, position, quote, source, tag, ParticipantRole};
-use sea_orm::{Condition, DatabaseConnection};
+use sea_orm::Condition;
 
+use crate::db::Db;
 use crate::service::article::ArticleParent;
 use crate::service::columns::{Columns, Partial};
 use crate::service::filter::{ArticleFilter, Filters, MeetingFilter, PersonFilter};
@@ -22,7 +23,7 @@ use crate::AppError;
 
 /// Loads for one request, with that request's visibility (held by its filters).
 pub struct ContentLoader {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub filters: Filters,
 }
 

@@ -12,6 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, IntoTableRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 
 use super::{column, Visibility};
+use crate::db::PLAN_FOR_VALUES;
 use crate::{AppError, AppResult};
 
 /// How deep filters may nest (`and`/`or`/`not` and relations each count a level).
@@ -660,7 +661,9 @@ impl Filters {
                     Anchor::Start => format!("{escaped}%"),
                     Anchor::End => format!("%{escaped}"),
                 };
-                Expr::cust_with_exprs("$1 ILIKE $2 ESCAPE '\\'", [column, Expr::val(pattern)])
+                // How many rows a pattern matches only its value tells: see `PLAN_FOR_VALUES`.
+                let sql = format!("$1 ILIKE $2 ESCAPE '\\' {PLAN_FOR_VALUES}");
+                Expr::cust_with_exprs(sql, [column, Expr::val(pattern)])
             }
             _ => {
                 let escaped = regex::escape(value);

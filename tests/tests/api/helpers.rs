@@ -7,16 +7,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use content_api::config::Config;
+use content_api::db::Db;
 use content_api::startup::Application;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 
 /// A fresh, migrated, empty database that is dropped with this value (PostgreSQL), and a
 /// count of the SQL statements run on it (and their text, while recording).
 pub struct TestDb {
     pub url: String,
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub runtime: tokio::runtime::Runtime,
     statements: Arc<AtomicU64>,
     recorded: Arc<Mutex<Option<Vec<String>>>>,
@@ -70,22 +71,25 @@ impl TestDb {
         let recorded: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
         let recorder = recorded.clone();
         let db = runtime.block_on(async {
-            let mut db = content_api::db::connect(&url)
+            let db = content_api::db::connect(&url)
                 .await
                 .expect("connect to the test database");
             let log = std::env::var_os("TEST_LOG_SQL").is_some();
-            db.set_metric_callback(move |info| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                if let Some(sql) = recorder.lock().unwrap().as_mut() {
-                    sql.push(info.statement.sql.clone());
-                }
-                // What the server's own callback does (this one replaces it).
-                content_api::metrics::count_statement();
-                if log {
-                    eprintln!("SQL {:?}: {}", info.elapsed, info.statement.sql);
-                }
-            });
-            Migrator::up(&db, None)
+            let db = Db::observed(
+                db,
+                Arc::new(move |info| {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    if let Some(sql) = recorder.lock().unwrap().as_mut() {
+                        sql.push(info.statement.sql.clone());
+                    }
+                    // What the server's own callback does (this one replaces it).
+                    content_api::metrics::count_statement();
+                    if log {
+                        eprintln!("SQL {:?}: {}", info.elapsed, info.statement.sql);
+                    }
+                }),
+            );
+            Migrator::up(&*db, None)
                 .await
                 .expect("migrate the test database");
             db

@@ -98,7 +98,7 @@ fn the_server_rides_out_a_database_outage() {
     let application = db
         .run(Application::build_with_database(
             &Config::for_tests(&proxied),
-            pool,
+            content_api::db::Db::new(pool),
         ))
         .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());

@@ -1,5 +1,6 @@
 //! No N+1: a request costs one statement per relation level, whatever the page size.
 
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::helpers::spawn_app;
@@ -77,6 +78,123 @@ fn total_count_is_not_computed_unless_asked_for() {
     let (_, with) = app.count_statements("{ articles(first: 3) { totalCount nodes { title } } }");
     assert_eq!(without, 1);
     assert_eq!(with, 2);
+}
+
+/// A text pattern's statements are marked to be planned for their values (PostgreSQL sends
+/// them unnamed, `db::Db`), and they count and answer as any other statement.
+#[test]
+fn a_text_filters_statements_are_planned_for_their_values_and_counted() {
+    let app = spawn_app();
+    let postgres = app.db.db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let list = |filter: &str| {
+        format!("{{ articles(first: 3, filter: {{person: {{name: {filter}}}}}) {{ totalCount nodes {{ slug source {{ name }} }} }} }}")
+    };
+    // "ПАТРУШЕВ" in any case: the same people as the exact name.
+    let (exact, exact_sql) = app.statements_of(&list(r#"{eq: "Nikolai Patrushev"}"#));
+    let (pattern, pattern_sql) = app.statements_of(&list(r#"{contains: "ПАТРУШЕВ"}"#));
+    assert_eq!(pattern, exact);
+    assert!(
+        exact["articles"]["totalCount"].as_i64().unwrap() > 0,
+        "{exact}"
+    );
+    // page + totalCount + sources, counted whichever way they were sent.
+    assert_eq!(exact_sql.len(), 3, "{exact_sql:#?}");
+    assert_eq!(pattern_sql.len(), 3, "{pattern_sql:#?}");
+    let marked = |sql: &[String]| {
+        sql.iter()
+            .filter(|sql| sql.contains(content_api::db::PLAN_FOR_VALUES))
+            .count()
+    };
+    assert_eq!(marked(&exact_sql), 0);
+    // On SQLite the pattern is a REGEXP, planned once for any value: nothing to mark.
+    assert_eq!(marked(&pattern_sql), if postgres { 2 } else { 0 });
+    // Repeated past PostgreSQL's five custom plans, it answers the same.
+    for _ in 0..6 {
+        assert_eq!(app.data(&list(r#"{contains: "ПАТРУШЕВ"}"#)), exact);
+    }
+}
+
+/// On PostgreSQL a statement marked `PLAN_FOR_VALUES` is never kept as a prepared
+/// statement (so it is planned for its values every time), others are; both bind their
+/// values and are told to the pool's callback.
+#[test]
+fn a_statement_marked_plan_for_values_is_not_kept_prepared() {
+    use content_api::db::{Db, PLAN_FOR_VALUES};
+    use sea_orm::{ConnectionTrait, Statement};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let test_db = crate::helpers::TestDb::new();
+    let backend = test_db.db.get_database_backend();
+    let told = Arc::new(AtomicU64::new(0));
+    let counter = told.clone();
+    test_db.run(async {
+        // One connection, so that the last statement sees what the others left on it.
+        let mut options = sea_orm::ConnectOptions::new(test_db.url.clone());
+        options.max_connections(1).min_connections(1);
+        let connection = sea_orm::Database::connect(options).await.unwrap();
+        let db = Db::observed(
+            connection,
+            Arc::new(move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        let placeholder = if backend == sea_orm::DbBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
+        let answer = |sql: String, value: i64| {
+            let db = &db;
+            async move {
+                let row = db
+                    .query_one_raw(Statement::from_sql_and_values(backend, sql, [value.into()]))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get::<i64>("", "n").unwrap()
+            }
+        };
+        let marked = format!("SELECT CAST({placeholder} AS BIGINT) + 1 AS n {PLAN_FOR_VALUES}");
+        for value in 0..7 {
+            assert_eq!(answer(marked.clone(), value).await, value + 1);
+        }
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                marked.clone(),
+                [5i64.into()],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        let plain = format!("SELECT CAST({placeholder} AS BIGINT) + 2 AS n");
+        assert_eq!(answer(plain, 40).await, 42);
+        assert_eq!(told.load(Ordering::SeqCst), 9);
+        if backend == sea_orm::DbBackend::Postgres {
+            // The text looked for is split in two, so that this statement does not find itself.
+            let kept = |end: &'static str| {
+                let sql = format!(
+                    "SELECT COUNT(*) AS n FROM pg_prepared_statements \
+                     WHERE statement LIKE '%AS BIGINT) ' || '{end}%'"
+                );
+                answer_all(&db, sql)
+            };
+            assert_eq!(kept("+ 1").await, 0, "the marked statement was kept");
+            assert_eq!(kept("+ 2").await, 1, "the plain statement was not kept");
+        }
+    });
+}
+
+/// The one integer `n` that `sql` selects.
+async fn answer_all(db: &content_api::db::Db, sql: String) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let backend = db.get_database_backend();
+    db.query_one_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
 }
 
 /// The bundled SQLite is built with the options `.cargo/config.toml` sets: plans that never

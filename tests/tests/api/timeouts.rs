@@ -63,7 +63,10 @@ impl SlowApp {
             ))
             .unwrap();
         let application = db
-            .run(Application::build_with_database(&config, pool))
+            .run(Application::build_with_database(
+                &config,
+                content_api::db::Db::new(pool),
+            ))
             .unwrap();
         let address = format!("http://127.0.0.1:{}", application.port());
         let handle = application.handle();
