@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::page::{Page, PageRequest};
 use super::Visibility;
+use crate::db::PLAN_FOR_VALUES;
 use crate::{AppError, AppResult};
 
 /// The longest search text accepted.
@@ -139,10 +140,14 @@ impl Terms {
                             Alias::new("q"),
                         )
                         .expr_as(Expr::cust("ts_rank(words, q)::float8"), Alias::new("score"))
-                        .and_where(Expr::cust("words @@ q"));
+                        // How many documents the words match only their values tell.
+                        .and_where(Expr::cust(format!("words @@ q {PLAN_FOR_VALUES}")));
                 }
                 for run in &self.runs {
-                    query.and_where(Expr::cust_with_values("body LIKE $1", [format!("%{run}%")]));
+                    query.and_where(Expr::cust_with_values(
+                        format!("body LIKE $1 {PLAN_FOR_VALUES}"),
+                        [format!("%{run}%")],
+                    ));
                 }
             }
             _ => {

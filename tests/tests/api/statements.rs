@@ -80,8 +80,9 @@ fn total_count_is_not_computed_unless_asked_for() {
     assert_eq!(with, 2);
 }
 
-/// A text pattern's statements are marked to be planned for their values (PostgreSQL sends
-/// them unnamed, `db::Db`), and they count and answer as any other statement.
+/// A text pattern's and a search's statements are marked to be planned for their values
+/// (PostgreSQL sends them unnamed, `db::Db`), and they count and answer as any other
+/// statement.
 #[test]
 fn a_text_filters_statements_are_planned_for_their_values_and_counted() {
     let app = spawn_app();
@@ -111,6 +112,25 @@ fn a_text_filters_statements_are_planned_for_their_values_and_counted() {
     // Repeated past PostgreSQL's five custom plans, it answers the same.
     for _ in 0..6 {
         assert_eq!(app.data(&list(r#"{contains: "ПАТРУШЕВ"}"#)), exact);
+    }
+    // So are a search's, by words and by Chinese text: how many documents match only the
+    // terms tell.
+    for terms in ["meeting", "金灿荣"] {
+        let query =
+            format!("{{ search(query: \"{terms}\") {{ totalCount nodes {{ __typename }} }} }}");
+        let (data, sql) = app.statements_of(&query);
+        assert!(
+            data["search"]["totalCount"].as_i64().unwrap() > 0,
+            "{terms}: {data}"
+        );
+        // The hits and their count read the search index; the records found do not.
+        let searching = sql.iter().filter(|sql| sql.contains("search_")).count();
+        assert_eq!(searching, 2, "{terms}: {sql:#?}");
+        assert_eq!(
+            marked(&sql),
+            if postgres { 2 } else { 0 },
+            "{terms}: {sql:#?}"
+        );
     }
 }
 
