@@ -7,11 +7,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::{Response, ServerError};
 use entity::Role;
 use sea_orm::DatabaseConnection;
-
-use crate::db::Db;
 use tracing::Instrument;
 
 use crate::apq::{Persisted, PersistedQueries};
+use crate::db::Db;
 use crate::documents::Documents;
 use crate::graphql::context::request_data;
 use crate::graphql::error::client_error;
@@ -844,7 +843,7 @@ async fn health() -> HttpResponse {
 
 /// `GET /metrics`: the Prometheus text.
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
-    let pool = pool_use(&state.db);
+    let pool = pool_use(state.db.connection());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(pool))
@@ -881,7 +880,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             .content_type(ContentType::plaintext())
             .body("draining");
     }
-    match state.db.ping().await {
+    match state.db.connection().ping().await {
         Ok(()) => HttpResponse::Ok()
             .content_type(ContentType::plaintext())
             .body("ready"),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -119,7 +119,7 @@ impl Application {
     /// Binds over an already connected and migrated database (tests hand theirs in).
     pub async fn build_with_database(config: &Config, db: Db) -> Result<Application, StartupError> {
         if config.sample_data {
-            let summary = import_sample_data(&db).await?;
+            let summary = import_sample_data(db.connection()).await?;
             tracing::info!(
                 created = summary.created,
                 updated = summary.updated,
@@ -137,7 +137,7 @@ impl Application {
             .unwrap_or(0);
         let limits = config.limits();
         let draining = Arc::new(AtomicBool::new(false));
-        let served_db = DatabaseConnection::clone(&db);
+        let served_db = db.connection().clone();
         let state = web::Data::new(AppState {
             draining: draining.clone(),
             max_batch: usize::try_from(config.max_batch).unwrap_or(0).min(10),

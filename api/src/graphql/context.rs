@@ -10,10 +10,9 @@ use entity::Role;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
-use crate::db::Db;
-
 use super::error::GqlResult;
 use super::loaders::ContentLoader;
+use crate::db::Db;
 use crate::service::filter::Filters;
 use crate::service::Visibility;
 use crate::AppError;
@@ -66,7 +65,7 @@ pub fn request_data(
         None => Visibility::Published,
     };
     let filters = Filters {
-        backend: db.get_database_backend(),
+        backend: db.connection().get_database_backend(),
         visibility,
         max_depth: max_filter_depth,
     };

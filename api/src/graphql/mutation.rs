@@ -93,7 +93,7 @@ fn failed(ctx: &Context<'_>, error: AppError) -> async_graphql::Error {
 macro_rules! change {
     ($ctx:expr, |$db:ident| $body:expr) => {{
         editor($ctx)?;
-        let $db = &request($ctx)?.db;
+        let $db = request($ctx)?.db.connection();
         match $body.await {
             Ok(value) => Ok(value),
             Err(error) => Err(failed($ctx, error)),

@@ -278,31 +278,48 @@ enum Anchor {
 impl Filters {
     /// Articles that match `filter` (given at `path`, e.g. `filter`).
     pub fn article(&self, filter: &ArticleFilter, path: &str) -> AppResult<Condition> {
-        self.article_at(filter, path, 1)
+        Ok(self.planned(self.article_at(filter, path, 1)?))
     }
 
     /// People who match `filter`.
     pub fn person(&self, filter: &PersonFilter, path: &str) -> AppResult<Condition> {
-        self.person_at(filter, path, 1)
+        Ok(self.planned(self.person_at(filter, path, 1)?))
     }
 
     /// Meetings that match `filter`.
     pub fn meeting(&self, filter: &MeetingFilter, path: &str) -> AppResult<Condition> {
-        self.meeting_at(filter, path, 1)
+        Ok(self.planned(self.meeting_at(filter, path, 1)?))
     }
 
     /// Sources that match `filter`.
     pub fn source(&self, filter: &SourceFilter, path: &str) -> AppResult<Condition> {
-        self.source_at(filter, path, 1)
+        Ok(self.planned(self.source_at(filter, path, 1)?))
     }
 
     /// Tags that match `filter`.
     pub fn tag(&self, filter: &TagFilter, path: &str) -> AppResult<Condition> {
-        self.tag_at(filter, path, 1)
+        Ok(self.planned(self.tag_at(filter, path, 1)?))
     }
 
     /// Quotes that match `filter`.
     pub fn quote(&self, filter: &QuoteFilter, path: &str) -> AppResult<Condition> {
+        Ok(self.planned(self.quote_at(filter, path)?))
+    }
+
+    /// `condition` marked, on PostgreSQL, to be planned for its values at every execution
+    /// (see [`PLAN_FOR_VALUES`]): how many rows a client's filter selects only its values
+    /// tell (a text pattern, a date range, which tag), and a generic plan made without them
+    /// can cost many times the plan made for them (BENCHMARKS.md, eleventh run).
+    fn planned(&self, condition: Condition) -> Condition {
+        match self.backend {
+            DbBackend::Postgres => Condition::all()
+                .add(condition)
+                .add(Expr::cust(format!("TRUE {PLAN_FOR_VALUES}"))),
+            _ => condition,
+        }
+    }
+
+    fn quote_at(&self, filter: &QuoteFilter, path: &str) -> AppResult<Condition> {
         let mut b = Builder::new(self, path, 1)?;
         b.text("text", &[column(quote::Column::Text)], &filter.text)?;
         if let Some(person) = &filter.person {
@@ -661,9 +678,7 @@ impl Filters {
                     Anchor::Start => format!("{escaped}%"),
                     Anchor::End => format!("%{escaped}"),
                 };
-                // How many rows a pattern matches only its value tells: see `PLAN_FOR_VALUES`.
-                let sql = format!("$1 ILIKE $2 ESCAPE '\\' {PLAN_FOR_VALUES}");
-                Expr::cust_with_exprs(sql, [column, Expr::val(pattern)])
+                Expr::cust_with_exprs("$1 ILIKE $2 ESCAPE '\\'", [column, Expr::val(pattern)])
             }
             _ => {
                 let escaped = regex::escape(value);

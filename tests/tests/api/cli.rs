@@ -182,7 +182,7 @@ fn serving_with_sample_data_twice_changes_nothing() {
         out
     };
     let first = db
-        .run(Application::build_with_database(&config, db.db.clone()))
+        .run(Application::build_with_database(&config, db.served.clone()))
         .unwrap();
     let handle = first.handle();
     db.runtime.spawn(first.run_until_stopped());
@@ -190,7 +190,7 @@ fn serving_with_sample_data_twice_changes_nothing() {
     let after_first = export(&db);
     assert!(!after_first.is_empty());
     let second = db
-        .run(Application::build_with_database(&config, db.db.clone()))
+        .run(Application::build_with_database(&config, db.served.clone()))
         .unwrap();
     let handle = second.handle();
     db.runtime.spawn(second.run_until_stopped());

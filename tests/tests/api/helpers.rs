@@ -10,14 +10,17 @@ use content_api::config::Config;
 use content_api::db::Db;
 use content_api::startup::Application;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 
 /// A fresh, migrated, empty database that is dropped with this value (PostgreSQL), and a
 /// count of the SQL statements run on it (and their text, while recording).
 pub struct TestDb {
     pub url: String,
-    pub db: Db,
+    /// The pool, its statements counted.
+    pub db: DatabaseConnection,
+    /// The same pool as the server reads through it.
+    pub served: Db,
     pub runtime: tokio::runtime::Runtime,
     statements: Arc<AtomicU64>,
     recorded: Arc<Mutex<Option<Vec<String>>>>,
@@ -89,14 +92,17 @@ impl TestDb {
                     }
                 }),
             );
-            Migrator::up(&*db, None)
+            Migrator::up(db.connection(), None)
                 .await
                 .expect("migrate the test database");
             db
         });
+        let served = db;
+        let db = served.connection().clone();
         TestDb {
             url,
             db,
+            served,
             runtime,
             statements,
             recorded,
@@ -358,7 +364,7 @@ pub fn spawn_app_configured(db: TestDb, configure: impl FnOnce(&mut Config)) -> 
     let mut config = Config::for_tests(&db.url);
     configure(&mut config);
     let application = db
-        .run(Application::build_with_database(&config, db.db.clone()))
+        .run(Application::build_with_database(&config, db.served.clone()))
         .expect("start the server");
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();

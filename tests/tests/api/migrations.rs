@@ -34,13 +34,13 @@ fn migrations_run_down_and_up_again() {
     for table in TABLES {
         assert!(table_exists(&db, table), "{table} after up");
     }
-    db.run(Migrator::down(&*db.db, None)).unwrap();
+    db.run(Migrator::down(&db.db, None)).unwrap();
     for table in TABLES {
         assert!(!table_exists(&db, table), "{table} after down");
     }
     let pending = db.run(Migrator::get_pending_migrations(&db.db)).unwrap();
     assert_eq!(pending.len(), Migrator::migrations().len());
-    db.run(Migrator::up(&*db.db, None)).unwrap();
+    db.run(Migrator::up(&db.db, None)).unwrap();
     for table in TABLES {
         assert!(table_exists(&db, table), "{table} after up again");
     }
@@ -93,11 +93,11 @@ fn the_sqlite_search_index_is_narrowed_and_widened_with_its_migration() {
     let found = count("body LIKE '%金灿荣%'");
     assert!(found > 0);
     // Down one step: every document again.
-    db.run(Migrator::down(&*db.db, Some(1))).unwrap();
+    db.run(Migrator::down(&db.db, Some(1))).unwrap();
     assert_eq!(count("true"), documents);
     assert_eq!(count("body LIKE '%金灿荣%'"), found);
     assert_eq!(words(), matched);
-    db.run(Migrator::up(&*db.db, None)).unwrap();
+    db.run(Migrator::up(&db.db, None)).unwrap();
     assert_eq!(count("true"), narrowed);
     assert_eq!(count("body LIKE '%金灿荣%'"), found);
     assert_eq!(words(), matched);

@@ -1,18 +1,16 @@
 //! Connecting to the database: SQLite (the embedded default) or PostgreSQL, the same code.
 
 use std::future::Future;
-use std::ops::Deref;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{
-    metric, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    ExecResult, QueryResult, RuntimeErr, Statement,
-};
-use sea_query_sqlx::SqlxValues;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use sqlx::sqlite::SqliteConnection;
+
+mod planned;
+
+pub use planned::{Db, OnStatement, PLAN_FOR_VALUES};
 
 /// The database used when none is configured: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
@@ -172,145 +170,4 @@ pub async fn connect_and_migrate_with(
     let db = connect_with(url, statement_timeout).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
-}
-
-/// Marks a statement whose best plan depends on the values it is given, written into its SQL
-/// as a comment: on PostgreSQL, [`Db`] has such a statement planned for its values at every
-/// execution. The filters' text patterns carry it (`service::filter`).
-pub const PLAN_FOR_VALUES: &str = "/* plan for values */";
-
-/// What is told of every statement run: sea-orm's metric callback.
-pub type OnStatement = Arc<dyn Fn(&metric::Info<'_>) + Send + Sync>;
-
-/// The pool as the server uses it: [`DatabaseConnection`] (which it derefs to), except that
-/// on PostgreSQL a statement marked [`PLAN_FOR_VALUES`] is sent unnamed, so that PostgreSQL
-/// plans it for its values each time.
-///
-/// A prepared statement is planned for its values on its first five executions on a
-/// connection; after that PostgreSQL may keep one generic plan instead, made without the
-/// values. For a filter's text pattern that plan is a poor one: not knowing how few names
-/// `%wang%` matches, it tests the pattern once per (article, person) pair rather than once
-/// per person, and the filtered list costs twice as much (BENCHMARKS.md, tenth run). An
-/// unnamed statement is planned afresh at every execution, at the price of parsing it again
-/// and one more round trip; every other statement keeps its cached prepared statement.
-#[derive(Clone)]
-pub struct Db {
-    connection: DatabaseConnection,
-    on_statement: Option<OnStatement>,
-}
-
-impl Db {
-    /// `connection` as it is, its statements told to no one.
-    pub fn new(connection: DatabaseConnection) -> Db {
-        Db {
-            connection,
-            on_statement: None,
-        }
-    }
-
-    /// `connection` with every statement run through it told to `on_statement`, those it
-    /// runs itself as well as those it hands to sea-orm (whose metric callback it sets).
-    pub fn observed(mut connection: DatabaseConnection, on_statement: OnStatement) -> Db {
-        let callback = on_statement.clone();
-        connection.set_metric_callback(move |info| callback(info));
-        Db {
-            connection,
-            on_statement: Some(on_statement),
-        }
-    }
-
-    /// Closes the pool.
-    pub async fn close(self) -> Result<(), DbErr> {
-        self.connection.close().await
-    }
-
-    /// The PostgreSQL pool, when `statement` is to be planned for its values there.
-    fn planned_for_values(&self, statement: &Statement) -> Option<&sqlx::PgPool> {
-        (self.connection.get_database_backend() == DbBackend::Postgres
-            && statement.sql.contains(PLAN_FOR_VALUES))
-        .then(|| self.connection.get_postgres_connection_pool())
-    }
-
-    /// Runs `statement` unnamed on `pool` with `run`, telling `on_statement` of it.
-    async fn unnamed<'s, T, F>(
-        &self,
-        statement: &'s Statement,
-        run: impl FnOnce(sqlx::query::Query<'s, sqlx::Postgres, SqlxValues>) -> F,
-    ) -> Result<T, DbErr>
-    where
-        F: Future<Output = Result<T, sqlx::Error>>,
-    {
-        let values = statement
-            .values
-            .clone()
-            .unwrap_or(sea_orm::sea_query::Values(Vec::new()));
-        let query = sqlx::query_with(
-            sqlx::AssertSqlSafe(statement.sql.as_str()),
-            SqlxValues(values),
-        )
-        .persistent(false);
-        let start = Instant::now();
-        let result = run(query).await;
-        if let Some(on_statement) = &self.on_statement {
-            on_statement(&metric::Info {
-                elapsed: start.elapsed(),
-                statement,
-                failed: result.is_err(),
-            });
-        }
-        result.map_err(|error| DbErr::Query(RuntimeErr::SqlxError(error.into())))
-    }
-}
-
-impl Deref for Db {
-    type Target = DatabaseConnection;
-
-    fn deref(&self) -> &DatabaseConnection {
-        &self.connection
-    }
-}
-
-impl std::fmt::Debug for Db {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
-            .field("connection", &self.connection)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait::async_trait]
-impl ConnectionTrait for Db {
-    fn get_database_backend(&self) -> DbBackend {
-        self.connection.get_database_backend()
-    }
-
-    async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
-        self.connection.execute_raw(statement).await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.connection.execute_unprepared(sql).await
-    }
-
-    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self.planned_for_values(&statement) {
-            Some(pool) => Ok(self
-                .unnamed(&statement, |query| query.fetch_optional(pool))
-                .await?
-                .map(QueryResult::from)),
-            None => self.connection.query_one_raw(statement).await,
-        }
-    }
-
-    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self.planned_for_values(&statement) {
-            Some(pool) => Ok(self
-                .unnamed(&statement, |query| query.fetch_all(pool))
-                .await?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect()),
-            None => self.connection.query_all_raw(statement).await,
-        }
-    }
 }
