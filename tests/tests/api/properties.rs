@@ -190,7 +190,7 @@ fn walk(
         .unwrap();
         let page = test
             .run(article::list(
-                &test.db,
+                &test.served,
                 Visibility::Published,
                 condition.clone(),
                 orders,
@@ -265,7 +265,7 @@ fn every_page_walk_matches_sorting_the_whole_list() {
         };
         prop_assert_eq!(&walk(&test, &condition, &orders, size, false), &expected, "forward");
         prop_assert_eq!(&walk(&test, &condition, &orders, size, true), &expected, "backward");
-        let count = test.run(article::count(&test.db, Visibility::Published, condition.clone())).unwrap();
+        let count = test.run(article::count(&test.served, Visibility::Published, condition.clone())).unwrap();
         prop_assert_eq!(count as usize, expected.len());
     });
 }

@@ -218,45 +218,85 @@ fn a_statement_marked_plan_for_values_is_not_kept_prepared() {
 }
 
 /// A marked statement fails as any other: stopped at the statement timeout (PostgreSQL's
-/// own; SQLite's deadline is tested in `timeouts`), and unavailable when no connection can be
-/// had.
+/// own; SQLite's deadline is tested in `timeouts`), a connection-acquire error when no
+/// connection can be had (as sea-orm maps it), and told to the callback as failed.
 #[test]
 fn a_statement_marked_plan_for_values_fails_as_any_other() {
     use content_api::db::{Db, PLAN_FOR_VALUES};
     use content_api::AppError;
-    use sea_orm::Statement;
+    use sea_orm::{ConnAcquireErr, DbErr, Statement};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
     let test_db = crate::helpers::TestDb::new();
     let backend = test_db.db.get_database_backend();
+    let failed = Arc::new(AtomicU64::new(0));
+    let counter = failed.clone();
     test_db.run(async {
         let timeout = Some(std::time::Duration::from_millis(200));
-        let db = Db::new(
+        let db = Db::observed(
             content_api::db::connect_with(&test_db.url, timeout)
                 .await
                 .unwrap(),
+            Arc::new(move |info| {
+                if info.failed {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            }),
         );
         let run = |sql: String| {
             let db = db.clone();
-            async move {
-                db.query_all_raw(Statement::from_string(backend, sql))
-                    .await
-                    .map_err(AppError::from)
-            }
+            async move { db.query_all_raw(Statement::from_string(backend, sql)).await }
         };
         if backend == sea_orm::DbBackend::Postgres {
             let slow = run(format!("SELECT pg_sleep(5) {PLAN_FOR_VALUES}")).await;
+            let slow = slow.map_err(AppError::from);
             assert!(
                 matches!(slow, Err(AppError::Cancelled(Some(_)))),
                 "{slow:?}"
             );
+            assert_eq!(failed.load(Ordering::SeqCst), 1);
+            // No connection to be had within the pool's acquire timeout.
+            let mut options = sea_orm::ConnectOptions::new(test_db.url.clone());
+            options
+                .max_connections(1)
+                .acquire_timeout(std::time::Duration::from_millis(200));
+            let single = Db::new(sea_orm::Database::connect(options).await.unwrap());
+            let held = single
+                .connection()
+                .get_postgres_connection_pool()
+                .acquire()
+                .await
+                .unwrap();
+            let waited = single
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    format!("SELECT 1 AS n {PLAN_FOR_VALUES}"),
+                ))
+                .await;
+            assert!(
+                matches!(
+                    waited,
+                    Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+                ),
+                "{waited:?}"
+            );
+            drop(held);
         }
         let quick = run(format!("SELECT 1 AS n {PLAN_FOR_VALUES}")).await;
         assert_eq!(quick.unwrap().len(), 1);
         db.clone().close().await.unwrap();
         let closed = run(format!("SELECT 1 AS n {PLAN_FOR_VALUES}")).await;
         assert!(
-            matches!(closed, Err(AppError::Unavailable(_))),
+            matches!(
+                closed,
+                Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+            ),
             "{closed:?}"
         );
+        assert!(matches!(
+            closed.map_err(AppError::from),
+            Err(AppError::Unavailable(_))
+        ));
     });
 }
 
