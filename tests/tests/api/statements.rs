@@ -1,6 +1,11 @@
 //! No N+1: a request costs one statement per relation level, whatever the page size.
 
-use sea_orm::ConnectionTrait;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use content_api::db::{Db, PLAN_FOR_VALUES};
+use content_api::AppError;
+use sea_orm::{ConnAcquireErr, ConnectionTrait, DbErr, Statement};
 use serde_json::Value;
 
 use crate::helpers::spawn_app;
@@ -103,7 +108,7 @@ fn filtered_and_searching_statements_are_planned_for_their_values_and_counted() 
     assert_eq!(pattern_sql.len(), 3, "{pattern_sql:#?}");
     let marked = |sql: &[String]| {
         sql.iter()
-            .filter(|sql| sql.contains(content_api::db::PLAN_FOR_VALUES))
+            .filter(|sql| sql.contains(PLAN_FOR_VALUES))
             .count()
     };
     // The page and its count, not the sources they lead to. On SQLite nothing is marked:
@@ -151,10 +156,6 @@ fn filtered_and_searching_statements_are_planned_for_their_values_and_counted() 
 /// values and are told to the pool's callback.
 #[test]
 fn a_statement_marked_plan_for_values_is_not_kept_prepared() {
-    use content_api::db::{Db, PLAN_FOR_VALUES};
-    use sea_orm::Statement;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
     let test_db = crate::helpers::TestDb::new();
     let backend = test_db.db.get_database_backend();
     let told = Arc::new(AtomicU64::new(0));
@@ -222,11 +223,6 @@ fn a_statement_marked_plan_for_values_is_not_kept_prepared() {
 /// connection can be had (as sea-orm maps it), and told to the callback as failed.
 #[test]
 fn a_statement_marked_plan_for_values_fails_as_any_other() {
-    use content_api::db::{Db, PLAN_FOR_VALUES};
-    use content_api::AppError;
-    use sea_orm::{ConnAcquireErr, DbErr, Statement};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
     let test_db = crate::helpers::TestDb::new();
     let backend = test_db.db.get_database_backend();
     let failed = Arc::new(AtomicU64::new(0));
@@ -301,7 +297,7 @@ fn a_statement_marked_plan_for_values_fails_as_any_other() {
 }
 
 /// The one integer `n` that `sql` selects.
-async fn number_of(db: &content_api::db::Db, sql: String) -> i64 {
+async fn number_of(db: &Db, sql: String) -> i64 {
     let backend = db.get_database_backend();
     db.query_one_raw(sea_orm::Statement::from_string(backend, sql))
         .await
