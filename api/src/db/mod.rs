@@ -10,7 +10,7 @@ use sqlx::sqlite::SqliteConnection;
 
 mod planned;
 
-pub use planned::{Db, OnStatement, PLAN_FOR_VALUES};
+pub use planned::{planned_for_values, Db, OnStatement, PLAN_FOR_VALUES};
 
 /// The database used when none is configured: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     metric, ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult,
     QueryResult, RuntimeErr, Statement,
@@ -17,6 +18,11 @@ use sqlx::Postgres;
 /// execution. Every statement with a client's filter carries it (`service::filter`), and every
 /// search (`service::search`).
 pub const PLAN_FOR_VALUES: &str = "/* plan for values */";
+
+/// A condition that is always true and marks its statement [`PLAN_FOR_VALUES`].
+pub fn planned_for_values() -> Expr {
+    Expr::cust(format!("TRUE {PLAN_FOR_VALUES}"))
+}
 
 /// What is told of every statement run: sea-orm's metric callback.
 pub type OnStatement = Arc<dyn Fn(&metric::Info<'_>) + Send + Sync>;

@@ -201,11 +201,7 @@ pub fn matching_condition<C: ColumnTrait>(
         visibility: request.filters.visibility,
         restrict: None,
     };
-    let rows = search::matching(
-        terms,
-        &scope,
-        request.db.connection().get_database_backend(),
-    );
+    let rows = search::matching(terms, &scope, request.filters.backend);
     Ok(Condition::all().add(id.in_subquery(rows)))
 }
 

@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, IntoTableRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 
 use super::{column, Visibility};
-use crate::db::PLAN_FOR_VALUES;
+use crate::db::planned_for_values;
 use crate::{AppError, AppResult};
 
 /// How deep filters may nest (`and`/`or`/`not` and relations each count a level).
@@ -307,14 +307,12 @@ impl Filters {
     }
 
     /// `condition` marked, on PostgreSQL, to be planned for its values at every execution
-    /// (see [`PLAN_FOR_VALUES`]): how many rows a client's filter selects only its values
-    /// tell (a text pattern, a date range, which tag), and a generic plan made without them
-    /// can cost many times the plan made for them (BENCHMARKS.md, eleventh run).
+    /// (see [`crate::db::PLAN_FOR_VALUES`]): how many rows a client's filter selects only its
+    /// values tell (a text pattern, a date range, which tag), and a generic plan made without
+    /// them can cost many times the plan made for them (BENCHMARKS.md, eleventh run).
     fn planned(&self, condition: Condition) -> Condition {
         match self.backend {
-            DbBackend::Postgres => Condition::all()
-                .add(condition)
-                .add(Expr::cust(format!("TRUE {PLAN_FOR_VALUES}"))),
+            DbBackend::Postgres => Condition::all().add(condition).add(planned_for_values()),
             _ => condition,
         }
     }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::page::{Page, PageRequest};
 use super::Visibility;
-use crate::db::PLAN_FOR_VALUES;
+use crate::db::planned_for_values;
 use crate::{AppError, AppResult};
 
 /// The longest search text accepted.
@@ -140,15 +140,13 @@ impl Terms {
                             Alias::new("q"),
                         )
                         .expr_as(Expr::cust("ts_rank(words, q)::float8"), Alias::new("score"))
-                        // How many documents the words match only their values tell.
-                        .and_where(Expr::cust(format!("words @@ q {PLAN_FOR_VALUES}")));
+                        .and_where(Expr::cust("words @@ q"));
                 }
                 for run in &self.runs {
-                    query.and_where(Expr::cust_with_values(
-                        format!("body LIKE $1 {PLAN_FOR_VALUES}"),
-                        [format!("%{run}%")],
-                    ));
+                    query.and_where(Expr::cust_with_values("body LIKE $1", [format!("%{run}%")]));
                 }
+                // How many documents the terms match only their values tell.
+                query.and_where(planned_for_values());
             }
             _ => {
                 let table = if self.words.is_empty() {
