@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::{Response, ServerError};
 use entity::Role;
-use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
 use crate::apq::{Persisted, PersistedQueries};
@@ -843,33 +842,10 @@ async fn health() -> HttpResponse {
 
 /// `GET /metrics`: the Prometheus text.
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
-    let pool = pool_use(state.db.connection());
+    let pool = state.db.pool_use();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(pool))
-}
-
-/// The pool's connections: open, idle of them, and the most allowed.
-fn pool_use(db: &DatabaseConnection) -> Option<(u32, usize, u32)> {
-    match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            Some((
-                pool.size(),
-                pool.num_idle(),
-                pool.options().get_max_connections(),
-            ))
-        }
-        sea_orm::DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            Some((
-                pool.size(),
-                pool.num_idle(),
-                pool.options().get_max_connections(),
-            ))
-        }
-        _ => None,
-    }
 }
 
 /// `GET /ready`: 200 when the database answers, 503 when it does not or while the server

@@ -9,6 +9,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sqlx::sqlite::SqliteConnection;
 
 mod planned;
+mod readers;
 
 pub use planned::{planned_for_values, Db, OnStatement, PLAN_FOR_VALUES};
 
@@ -106,11 +107,7 @@ pub async fn connect_with(
             .idle_timeout(Duration::from_secs(365 * 24 * 3600))
             .max_lifetime(Duration::from_secs(365 * 24 * 3600));
     } else if url.starts_with("sqlite") {
-        // SQLite runs in this process: more connections than twice the cores only add
-        // threads and memory (each sorts and caches on its own), not throughput.
-        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
-        let connections = u32::try_from(cores * 2).unwrap_or(16).clamp(4, 16);
-        options.max_connections(connections);
+        options.max_connections(sqlite_pool_size());
     } else {
         options.max_connections(16);
     }
@@ -140,11 +137,7 @@ fn limit_statements(
     if sqlx::Connection::is_in_transaction(connection) {
         return Box::pin(async { Ok(false) });
     }
-    let deadline = current_deadline().map(|request| {
-        statement_timeout
-            .and_then(|timeout| Instant::now().checked_add(timeout))
-            .map_or(request, |statement| statement.min(request))
-    });
+    let deadline = statement_deadline(statement_timeout);
     Box::pin(async move {
         let mut handle = connection.lock_handle().await?;
         match deadline {
@@ -155,6 +148,24 @@ fn limit_statements(
         }
         Ok(true)
     })
+}
+
+/// When a statement taken up now stops: the sooner of the deadline of the request this task
+/// serves and `statement_timeout` from now; none outside a request.
+fn statement_deadline(statement_timeout: Option<Duration>) -> Option<Instant> {
+    current_deadline().map(|request| {
+        statement_timeout
+            .and_then(|timeout| Instant::now().checked_add(timeout))
+            .map_or(request, |statement| statement.min(request))
+    })
+}
+
+/// How many connections a pool on a SQLite file opens at most: SQLite runs in this process,
+/// so more than twice the cores only add threads and memory (each sorts and caches on its
+/// own), not throughput.
+fn sqlite_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+    u32::try_from(cores * 2).unwrap_or(16).clamp(4, 16)
 }
 
 /// Opens a pool on `url` and brings the schema up to date.

@@ -1,8 +1,9 @@
 //! The pool as the server reads through it: PostgreSQL plans statements that carry a
 //! client's values for those values, every time.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -12,6 +13,8 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use sqlx::pool::PoolConnection;
 use sqlx::Postgres;
+
+use super::readers::Readers;
 
 /// Marks a statement whose best plan depends on the values it is given, written into its SQL
 /// as a comment: on PostgreSQL, [`Db`] has such a statement planned for its values at every
@@ -42,10 +45,13 @@ pub type OnStatement = Arc<dyn Fn(&metric::Info<'_>) + Send + Sync>;
 ///
 /// Only statements run through this handle are: [`Db::connection`] (for transactions and
 /// writes) runs every statement prepared and kept.
+///
+/// On a SQLite file the handle can read on connections of its own ([`Db::with_own_readers`]).
 #[derive(Clone)]
 pub struct Db {
     connection: DatabaseConnection,
     on_statement: Option<OnStatement>,
+    readers: Option<Arc<Readers>>,
 }
 
 impl Db {
@@ -55,6 +61,7 @@ impl Db {
         Db {
             connection,
             on_statement: None,
+            readers: None,
         }
     }
 
@@ -66,7 +73,62 @@ impl Db {
         Db {
             connection,
             on_statement: Some(on_statement),
+            readers: None,
         }
+    }
+
+    /// On a SQLite file (`url`, the file of this handle's pool), the statements run through
+    /// this handle go to a pool of connections of its own, each stopping its statements at
+    /// their deadline as [`super::connect_with`] describes with `statement_timeout`.
+    /// Otherwise (PostgreSQL, an in-memory database) the handle is left as it is.
+    ///
+    /// The deadline is why: sqlx's pool cannot tell one connection from another, so the pool's
+    /// connections are given theirs each time one is taken, a round trip to the connection's
+    /// thread, and sqlx pings each connection given back, another. A reader's progress handler
+    /// reads the deadline from a slot of its own, which costs neither; the reads cost 7–14%
+    /// less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool.
+    pub fn with_own_readers(
+        mut self,
+        url: &str,
+        statement_timeout: Option<Duration>,
+    ) -> Result<Db, DbErr> {
+        if self.connection.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:")
+        {
+            let size = usize::try_from(super::sqlite_pool_size()).unwrap_or(4);
+            self.readers = Some(Arc::new(Readers::new(url, size, statement_timeout)?));
+        }
+        Ok(self)
+    }
+
+    /// The connections open to read, idle of them, and the most allowed: the pool's, and the
+    /// readers' with them.
+    pub fn pool_use(&self) -> Option<(u32, usize, u32)> {
+        let pool = match self.connection.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.connection.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DbBackend::Sqlite => {
+                let pool = self.connection.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => return None,
+        };
+        Some(match &self.readers {
+            Some(readers) => {
+                let (open, idle, most) = readers.usage();
+                (pool.0 + open, pool.1 + idle, pool.2 + most)
+            }
+            None => pool,
+        })
     }
 
     /// The pool itself, for transactions, writes and what else needs a [`DatabaseConnection`].
@@ -74,8 +136,11 @@ impl Db {
         &self.connection
     }
 
-    /// Closes the pool.
+    /// Closes the pool and the readers.
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         self.connection.close().await
     }
 
@@ -103,14 +168,18 @@ impl Db {
         }
     }
 
-    /// Runs `statement` unnamed with `run`, telling `on_statement` of it.
-    async fn unnamed<'s, T, F>(
+    /// Runs `statement` with `run` (kept prepared on its connection if `persistent`), telling
+    /// `on_statement` of it.
+    async fn run<'s, DB, T, F>(
         &self,
         statement: &'s Statement,
-        run: impl FnOnce(sqlx::query::Query<'s, Postgres, SqlxValues>) -> F,
-    ) -> Result<T, DbErr>
+        persistent: bool,
+        run: impl FnOnce(sqlx::query::Query<'s, DB, SqlxValues>) -> F,
+    ) -> Result<T, sqlx::Error>
     where
-        F: std::future::Future<Output = Result<T, sqlx::Error>>,
+        DB: sqlx::Database + sqlx::database::HasStatementCache,
+        SqlxValues: sqlx::IntoArguments<DB>,
+        F: Future<Output = Result<T, sqlx::Error>>,
     {
         let values = statement
             .values
@@ -120,7 +189,7 @@ impl Db {
             sqlx::AssertSqlSafe(statement.sql.as_str()),
             SqlxValues(values),
         )
-        .persistent(false);
+        .persistent(persistent);
         let start = Instant::now();
         let result = run(query).await;
         if let Some(on_statement) = &self.on_statement {
@@ -130,8 +199,13 @@ impl Db {
                 failed: result.is_err(),
             });
         }
-        result.map_err(|error| DbErr::Query(RuntimeErr::SqlxError(error.into())))
+        result
     }
+}
+
+/// A failed statement as sea-orm reports one.
+pub(super) fn query_error(error: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))
 }
 
 impl std::fmt::Debug for Db {
@@ -157,20 +231,48 @@ impl ConnectionTrait for Db {
     }
 
     async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        if let Some(readers) = &self.readers {
+            let mut reader = readers.take().await?;
+            return match self
+                .run(&statement, true, |query| {
+                    query.fetch_optional(&mut reader.connection)
+                })
+                .await
+            {
+                Ok(row) => Ok(row.map(QueryResult::from)),
+                Err(error) => Err(Readers::failed(reader, error)),
+            };
+        }
         match self.planned_for_values(&statement).await? {
             Some(mut connection) => Ok(self
-                .unnamed(&statement, |query| query.fetch_optional(&mut *connection))
-                .await?
+                .run(&statement, false, |query| {
+                    query.fetch_optional(&mut *connection)
+                })
+                .await
+                .map_err(query_error)?
                 .map(QueryResult::from)),
             None => self.connection.query_one_raw(statement).await,
         }
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if let Some(readers) = &self.readers {
+            let mut reader = readers.take().await?;
+            return match self
+                .run(&statement, true, |query| {
+                    query.fetch_all(&mut reader.connection)
+                })
+                .await
+            {
+                Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
+                Err(error) => Err(Readers::failed(reader, error)),
+            };
+        }
         match self.planned_for_values(&statement).await? {
             Some(mut connection) => Ok(self
-                .unnamed(&statement, |query| query.fetch_all(&mut *connection))
-                .await?
+                .run(&statement, false, |query| query.fetch_all(&mut *connection))
+                .await
+                .map_err(query_error)?
                 .into_iter()
                 .map(QueryResult::from)
                 .collect()),

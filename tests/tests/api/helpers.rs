@@ -95,7 +95,9 @@ impl TestDb {
             Migrator::up(db.connection(), None)
                 .await
                 .expect("migrate the test database");
-            db
+            // On disk, the server reads on connections of its own, as it does when serving.
+            db.with_own_readers(&url, None)
+                .expect("readers on the test database")
         });
         let served = db;
         let db = served.connection().clone();
@@ -150,7 +152,8 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(path) = self.file.take() {
-            let db = self.db.clone();
+            // The served handle: the pool and the readers it opened on the file.
+            let db = self.served.clone();
             self.runtime.block_on(async move {
                 let _ = db.close().await;
             });

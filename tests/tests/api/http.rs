@@ -42,7 +42,7 @@ fn health_and_readiness() {
 #[test]
 fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app();
-    app.db.run(app.db.db.clone().close()).unwrap();
+    app.db.run(app.db.served.clone().close()).unwrap();
     assert_eq!(app.get("/ready").status, 503);
     assert_eq!(app.get("/health").status, 200);
     let answer = app.post(

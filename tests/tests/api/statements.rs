@@ -296,6 +296,107 @@ fn a_statement_marked_plan_for_values_fails_as_any_other() {
     });
 }
 
+/// On a SQLite file, what runs through `Db` runs on connections of its own (the readers):
+/// they see at once what the pool commits, side by side, and tell each statement (a failed
+/// one as failed); a failure leaves them usable; they count in the pool's use and close with
+/// it. Over an in-memory database and on PostgreSQL the handle is the pool alone.
+#[test]
+fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
+    for test_db in [
+        crate::helpers::TestDb::on_disk(),
+        crate::helpers::TestDb::new(),
+    ] {
+        let backend = test_db.db.get_database_backend();
+        let own_readers =
+            backend == sea_orm::DbBackend::Sqlite && !test_db.url.contains(":memory:");
+        let told = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let (counter, failures) = (told.clone(), failed.clone());
+        test_db.run(async {
+            let pool = content_api::db::connect(&test_db.url).await.unwrap();
+            let db = Db::observed(
+                pool,
+                Arc::new(move |info| {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    if info.failed {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                }),
+            )
+            .with_own_readers(&test_db.url, None)
+            .unwrap();
+            let (_, _, most) = db.pool_use().unwrap();
+            let single = if backend == sea_orm::DbBackend::Sqlite {
+                db.connection()
+                    .get_sqlite_connection_pool()
+                    .options()
+                    .get_max_connections()
+            } else {
+                db.connection()
+                    .get_postgres_connection_pool()
+                    .options()
+                    .get_max_connections()
+            };
+            assert_eq!(most, if own_readers { 2 * single } else { single });
+            let write = |sql: String| {
+                let pool = db.connection().clone();
+                async move { pool.execute_unprepared(&sql).await }
+            };
+            write("CREATE TABLE counted (n BIGINT)".to_owned())
+                .await
+                .unwrap();
+            for n in 1..=12i64 {
+                write(format!("INSERT INTO counted (n) VALUES ({n})"))
+                    .await
+                    .unwrap();
+                let before = told.load(Ordering::SeqCst);
+                let mut reads = tokio::task::JoinSet::new();
+                for _ in 0..6 {
+                    let db = db.clone();
+                    reads.spawn(async move {
+                        number_of(&db, "SELECT MAX(n) AS n FROM counted".to_owned()).await
+                    });
+                }
+                for seen in reads.join_all().await {
+                    assert_eq!(seen, n, "a read missed a committed row");
+                }
+                assert_eq!(told.load(Ordering::SeqCst) - before, 6, "reads not told");
+            }
+            if own_readers {
+                let (open, _, _) = db.pool_use().unwrap();
+                let pool_open = db.connection().get_sqlite_connection_pool().size();
+                assert!(
+                    open > pool_open,
+                    "no reader was opened: {open} open, {pool_open} of the pool"
+                );
+            }
+            let broken = db
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    "SELECT n FROM no_such_table",
+                ))
+                .await;
+            assert!(matches!(broken, Err(DbErr::Query(_))), "{broken:?}");
+            assert_eq!(failed.load(Ordering::SeqCst), 1);
+            assert_eq!(
+                number_of(&db, "SELECT COUNT(*) AS n FROM counted".to_owned()).await,
+                12
+            );
+            db.clone().close().await.unwrap();
+            let closed = db
+                .query_all_raw(Statement::from_string(backend, "SELECT 1 AS n"))
+                .await;
+            assert!(
+                matches!(
+                    closed,
+                    Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+                ),
+                "{closed:?}"
+            );
+        });
+    }
+}
+
 /// The one integer `n` that `sql` selects.
 async fn number_of(db: &Db, sql: String) -> i64 {
     let backend = db.get_database_backend();

@@ -65,7 +65,9 @@ impl SlowApp {
         let application = db
             .run(Application::build_with_database(
                 &config,
-                content_api::db::Db::new(pool),
+                content_api::db::Db::new(pool)
+                    .with_own_readers(&db.url, Some(config.statement_timeout()))
+                    .unwrap(),
             ))
             .unwrap();
         let address = format!("http://127.0.0.1:{}", application.port());
