@@ -93,7 +93,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
-    db: sea_orm::DatabaseConnection,
+    db: Db,
     draining: Arc<AtomicBool>,
 }
 
@@ -139,7 +139,7 @@ impl Application {
             .unwrap_or(0);
         let limits = config.limits();
         let draining = Arc::new(AtomicBool::new(false));
-        let served_db = db.connection().clone();
+        let served_db = db.clone();
         let state = web::Data::new(AppState {
             draining: draining.clone(),
             max_batch: usize::try_from(config.max_batch).unwrap_or(0).min(10),

@@ -162,7 +162,9 @@ fn statement_deadline(statement_timeout: Option<Duration>) -> Option<Instant> {
 
 /// How many connections a pool on a SQLite file opens at most: SQLite runs in this process,
 /// so more than twice the cores only add threads and memory (each sorts and caches on its
-/// own), not throughput.
+/// own), not throughput. A server has two such pools, both opening connections only as they
+/// are needed: its readers (see [`Db::with_own_readers`]), which run nearly every statement,
+/// and the main pool, left with writes, transactions and readiness checks.
 fn sqlite_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
     u32::try_from(cores * 2).unwrap_or(16).clamp(4, 16)

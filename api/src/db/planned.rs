@@ -85,8 +85,10 @@ impl Db {
     /// The deadline is why: sqlx's pool cannot tell one connection from another, so the pool's
     /// connections are given theirs each time one is taken, a round trip to the connection's
     /// thread, and sqlx pings each connection given back, another. A reader's progress handler
-    /// reads the deadline from a slot of its own, which costs neither; the reads cost 7–14%
-    /// less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool.
+    /// reads the deadline from a slot of its own, which costs neither: the SQLite pages cost
+    /// 16–30% less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool,
+    /// and reads are told to this handle's `on_statement` only (not to the pool's metric
+    /// callback).
     pub fn with_own_readers(
         mut self,
         url: &str,
@@ -139,7 +141,7 @@ impl Db {
     /// Closes the pool and the readers.
     pub async fn close(self) -> Result<(), DbErr> {
         if let Some(readers) = &self.readers {
-            readers.close();
+            readers.close().await;
         }
         self.connection.close().await
     }
@@ -233,12 +235,14 @@ impl ConnectionTrait for Db {
     async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
         if let Some(readers) = &self.readers {
             let mut reader = readers.take().await?;
-            return match self
+            reader.busy = true;
+            let result = self
                 .run(&statement, true, |query| {
                     query.fetch_optional(&mut reader.connection)
                 })
-                .await
-            {
+                .await;
+            reader.busy = false;
+            return match result {
                 Ok(row) => Ok(row.map(QueryResult::from)),
                 Err(error) => Err(Readers::failed(reader, error)),
             };
@@ -258,12 +262,14 @@ impl ConnectionTrait for Db {
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
         if let Some(readers) = &self.readers {
             let mut reader = readers.take().await?;
-            return match self
+            reader.busy = true;
+            let result = self
                 .run(&statement, true, |query| {
                     query.fetch_all(&mut reader.connection)
                 })
-                .await
-            {
+                .await;
+            reader.busy = false;
+            return match result {
                 Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
                 Err(error) => Err(Readers::failed(reader, error)),
             };

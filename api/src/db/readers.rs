@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleResult};
+use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
 use deadpool::Runtime;
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -32,6 +32,9 @@ fn since_epoch(instant: Instant) -> u64 {
 pub(super) struct Reader {
     pub(super) connection: SqliteConnection,
     deadline: Arc<AtomicU64>,
+    /// Set while a statement runs: still set when the reader comes back, its statement was
+    /// dropped unfinished (see [`Manager::recycle`]).
+    pub(super) busy: bool,
 }
 
 /// Opens readers on one SQLite file.
@@ -57,14 +60,23 @@ impl managed::Manager for Manager {
         Ok(Reader {
             connection,
             deadline,
+            busy: false,
         })
     }
 
-    /// A reader is given back as it is: SQLite runs in this process, so there is no link to
-    /// test, and a reader whose thread is gone is dropped when it fails (see
-    /// [`Readers::give_back`]). sqlx's own pool sends every connection given back a ping, a
-    /// round trip to its thread.
-    async fn recycle(&self, _: &mut Reader, _: &Metrics) -> RecycleResult<sqlx::Error> {
+    /// A reader is taken again as it is, without sqlx's ping (a round trip to its thread):
+    /// SQLite runs in this process, so there is no link to test, and a reader whose thread is
+    /// gone is dropped when it fails (see [`Readers::failed`]). But one whose statement was
+    /// dropped unfinished (its request cancelled) may still be running it on its thread,
+    /// under that statement's deadline: it is dropped rather than taken, so that no statement
+    /// queues behind it and its deadline is not overwritten; its thread ends with the
+    /// statement.
+    async fn recycle(&self, reader: &mut Reader, _: &Metrics) -> RecycleResult<sqlx::Error> {
+        if reader.busy {
+            return Err(RecycleError::message(
+                "its last statement was dropped unfinished",
+            ));
+        }
         Ok(())
     }
 }
@@ -139,8 +151,12 @@ impl Readers {
         )
     }
 
-    /// Closes the pool: readers in use are dropped when given back.
-    pub(super) fn close(&self) {
+    /// Closes the pool: the idle readers are closed now, those in use when given back.
+    pub(super) async fn close(&self) {
+        let idle = self.pool.retain(|_, _| false).removed;
         self.pool.close();
+        for reader in idle {
+            let _ = sqlx::Connection::close(reader.connection).await;
+        }
     }
 }

@@ -370,6 +370,7 @@ fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
                     "no reader was opened: {open} open, {pool_open} of the pool"
                 );
             }
+            let (open_before, _, _) = db.pool_use().unwrap();
             let broken = db
                 .query_all_raw(Statement::from_string(
                     backend,
@@ -382,6 +383,8 @@ fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
                 number_of(&db, "SELECT COUNT(*) AS n FROM counted".to_owned()).await,
                 12
             );
+            // The reader that failed was taken again, not replaced.
+            assert_eq!(db.pool_use().unwrap().0, open_before);
             db.clone().close().await.unwrap();
             let closed = db
                 .query_all_raw(Statement::from_string(backend, "SELECT 1 AS n"))
@@ -395,6 +398,50 @@ fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
             );
         });
     }
+}
+
+/// A read dropped unfinished (its request cancelled) leaves its statement running on its
+/// reader's thread, under its own deadline: that reader is not taken again, so a read after
+/// it (here with no deadline at all) neither queues behind the statement nor lifts its
+/// deadline. Taken again, the next read would wait for a statement that runs for hours.
+#[test]
+fn a_read_dropped_unfinished_does_not_hold_up_the_next() {
+    let test_db = crate::helpers::TestDb::on_disk();
+    let backend = test_db.db.get_database_backend();
+    if backend != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    test_db.run(async {
+        let db = Db::new(content_api::db::connect(&test_db.url).await.unwrap())
+            .with_own_readers(&test_db.url, None)
+            .unwrap();
+        let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c \
+                       WHERE n < 100000000000) SELECT MAX(n) AS n FROM c";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let dropped = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            content_api::db::within_deadline(
+                deadline,
+                db.query_all_raw(Statement::from_string(backend, endless)),
+            ),
+        )
+        .await;
+        assert!(dropped.is_err(), "the endless read ended: {dropped:?}");
+        // A guard against a hang, not a measure of speed.
+        let next = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            number_of(&db, "SELECT 42 AS n".to_owned()),
+        )
+        .await;
+        assert_eq!(
+            next.ok(),
+            Some(42),
+            "the next read waited on the dropped one"
+        );
+        let (open, _, _) = db.pool_use().unwrap();
+        let pool_open = db.connection().get_sqlite_connection_pool().size();
+        assert_eq!(open - pool_open, 1, "the dropped reader was kept");
+    });
 }
 
 /// The one integer `n` that `sql` selects.
