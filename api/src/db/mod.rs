@@ -99,7 +99,7 @@ pub async fn connect_with(
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
-    let in_memory = url.starts_with("sqlite") && url.contains(":memory:");
+    let in_memory = is_in_memory(url);
     if in_memory {
         options
             .max_connections(1)
@@ -148,6 +148,12 @@ fn limit_statements(
         }
         Ok(true)
     })
+}
+
+/// Whether `url` names an in-memory SQLite database, which each connection to it has of its
+/// own.
+fn is_in_memory(url: &str) -> bool {
+    url.starts_with("sqlite") && url.contains(":memory:")
 }
 
 /// When a statement taken up now stops: the sooner of the deadline of the request this task

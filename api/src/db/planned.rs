@@ -94,7 +94,7 @@ impl Db {
         url: &str,
         statement_timeout: Option<Duration>,
     ) -> Result<Db, DbErr> {
-        if self.connection.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:")
+        if self.connection.get_database_backend() == DbBackend::Sqlite && !super::is_in_memory(url)
         {
             let size = usize::try_from(super::sqlite_pool_size()).unwrap_or(4);
             self.readers = Some(Arc::new(Readers::new(url, size, statement_timeout)?));
@@ -106,22 +106,8 @@ impl Db {
     /// readers' with them.
     pub fn pool_use(&self) -> Option<(u32, usize, u32)> {
         let pool = match self.connection.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = self.connection.get_postgres_connection_pool();
-                (
-                    pool.size(),
-                    pool.num_idle(),
-                    pool.options().get_max_connections(),
-                )
-            }
-            DbBackend::Sqlite => {
-                let pool = self.connection.get_sqlite_connection_pool();
-                (
-                    pool.size(),
-                    pool.num_idle(),
-                    pool.options().get_max_connections(),
-                )
-            }
+            DbBackend::Postgres => usage(self.connection.get_postgres_connection_pool()),
+            DbBackend::Sqlite => usage(self.connection.get_sqlite_connection_pool()),
             _ => return None,
         };
         Some(match &self.readers {
@@ -203,6 +189,83 @@ impl Db {
         }
         result
     }
+
+    /// The rows `statement` selects (at most one for [`Fetch::One`]): on a reader of this
+    /// handle's own, on a PostgreSQL connection when it is planned for its values, else
+    /// through sea-orm's pool.
+    async fn fetch(&self, statement: Statement, fetch: Fetch) -> Result<Vec<QueryResult>, DbErr> {
+        if let Some(readers) = &self.readers {
+            let mut reader = readers.take().await?;
+            reader.busy = true;
+            let result = self
+                .run(&statement, true, |query| {
+                    rows::<sqlx::Sqlite>(query, &mut reader.connection, fetch)
+                })
+                .await;
+            reader.busy = false;
+            return match result {
+                Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
+                Err(error) => Err(Readers::failed(reader, error)),
+            };
+        }
+        if let Some(mut connection) = self.planned_for_values(&statement).await? {
+            return Ok(self
+                .run(&statement, false, |query| {
+                    rows::<Postgres>(query, &mut *connection, fetch)
+                })
+                .await
+                .map_err(query_error)?
+                .into_iter()
+                .map(QueryResult::from)
+                .collect());
+        }
+        match fetch {
+            Fetch::One => Ok(self
+                .connection
+                .query_one_raw(statement)
+                .await?
+                .into_iter()
+                .collect()),
+            Fetch::All => self.connection.query_all_raw(statement).await,
+        }
+    }
+}
+
+/// How many rows a read wants: the first only, or all.
+#[derive(Clone, Copy)]
+enum Fetch {
+    One,
+    All,
+}
+
+/// The rows `query` selects on `connection`, at most one for [`Fetch::One`].
+async fn rows<'q, DB>(
+    query: sqlx::query::Query<'q, DB, SqlxValues>,
+    connection: &mut DB::Connection,
+    fetch: Fetch,
+) -> Result<Vec<DB::Row>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    SqlxValues: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    match fetch {
+        Fetch::One => Ok(query
+            .fetch_optional(connection)
+            .await?
+            .into_iter()
+            .collect()),
+        Fetch::All => query.fetch_all(connection).await,
+    }
+}
+
+/// A pool's connections: open, idle of them, and the most allowed.
+fn usage<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> (u32, usize, u32) {
+    (
+        pool.size(),
+        pool.num_idle(),
+        pool.options().get_max_connections(),
+    )
 }
 
 /// A failed statement as sea-orm reports one.
@@ -233,56 +296,10 @@ impl ConnectionTrait for Db {
     }
 
     async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        if let Some(readers) = &self.readers {
-            let mut reader = readers.take().await?;
-            reader.busy = true;
-            let result = self
-                .run(&statement, true, |query| {
-                    query.fetch_optional(&mut reader.connection)
-                })
-                .await;
-            reader.busy = false;
-            return match result {
-                Ok(row) => Ok(row.map(QueryResult::from)),
-                Err(error) => Err(Readers::failed(reader, error)),
-            };
-        }
-        match self.planned_for_values(&statement).await? {
-            Some(mut connection) => Ok(self
-                .run(&statement, false, |query| {
-                    query.fetch_optional(&mut *connection)
-                })
-                .await
-                .map_err(query_error)?
-                .map(QueryResult::from)),
-            None => self.connection.query_one_raw(statement).await,
-        }
+        Ok(self.fetch(statement, Fetch::One).await?.pop())
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        if let Some(readers) = &self.readers {
-            let mut reader = readers.take().await?;
-            reader.busy = true;
-            let result = self
-                .run(&statement, true, |query| {
-                    query.fetch_all(&mut reader.connection)
-                })
-                .await;
-            reader.busy = false;
-            return match result {
-                Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
-                Err(error) => Err(Readers::failed(reader, error)),
-            };
-        }
-        match self.planned_for_values(&statement).await? {
-            Some(mut connection) => Ok(self
-                .run(&statement, false, |query| query.fetch_all(&mut *connection))
-                .await
-                .map_err(query_error)?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect()),
-            None => self.connection.query_all_raw(statement).await,
-        }
+        self.fetch(statement, Fetch::All).await
     }
 }
