@@ -14,7 +14,7 @@ use sea_query_sqlx::SqlxValues;
 use sqlx::pool::PoolConnection;
 use sqlx::Postgres;
 
-use super::readers::Readers;
+use super::readers::{Backend, Readers};
 
 /// Marks a statement whose best plan depends on the values it is given, written into its SQL
 /// as a comment: on PostgreSQL, [`Db`] has such a statement planned for its values at every
@@ -46,12 +46,19 @@ pub type OnStatement = Arc<dyn Fn(&metric::Info<'_>) + Send + Sync>;
 /// Only statements run through this handle are: [`Db::connection`] (for transactions and
 /// writes) runs every statement prepared and kept.
 ///
-/// On a SQLite file the handle can read on connections of its own ([`Db::with_own_readers`]).
+/// The handle can read on connections of its own ([`Db::with_own_readers`]).
 #[derive(Clone)]
 pub struct Db {
     connection: DatabaseConnection,
     on_statement: Option<OnStatement>,
-    readers: Option<Arc<Readers>>,
+    readers: Option<OwnReaders>,
+}
+
+/// The readers of a [`Db`], on its database.
+#[derive(Clone)]
+enum OwnReaders {
+    Sqlite(Arc<Readers<sqlx::Sqlite>>),
+    Postgres(Arc<Readers<Postgres>>),
 }
 
 impl Db {
@@ -77,28 +84,46 @@ impl Db {
         }
     }
 
-    /// On a SQLite file (`url`, the file of this handle's pool), the statements run through
-    /// this handle go to a pool of connections of its own, each stopping its statements at
-    /// their deadline as [`super::connect_with`] describes with `statement_timeout`.
-    /// Otherwise (PostgreSQL, an in-memory database) the handle is left as it is.
+    /// The statements run through this handle go to a pool of connections of its own (the
+    /// readers) on the database of `url` (this handle's pool's), as many as the pool's and
+    /// waited for as long; they stop at their deadline as [`super::connect_with`] describes
+    /// with `statement_timeout`. An in-memory SQLite database (which each connection has of
+    /// its own) is left to the pool.
     ///
-    /// The deadline is why: sqlx's pool cannot tell one connection from another, so the pool's
-    /// connections are given theirs each time one is taken, a round trip to the connection's
-    /// thread, and sqlx pings each connection given back, another. A reader's progress handler
-    /// reads the deadline from a slot of its own, which costs neither: the SQLite pages cost
-    /// 16–30% less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool,
-    /// and reads are told to this handle's `on_statement` only (not to the pool's metric
-    /// callback).
+    /// sqlx's pool sends every connection given back a ping, a round trip to the database
+    /// (on SQLite to the connection's thread), and on SQLite the pool's connections are given
+    /// their statements' deadline each time one is taken, another round trip, because sqlx's
+    /// pool cannot tell one connection from another. Readers cost neither: a SQLite reader's
+    /// progress handler reads the deadline from a slot of its own, and a reader is pinged only
+    /// on PostgreSQL after a second idle. The SQLite pages cost 16–30% less CPU (BENCHMARKS.md,
+    /// twelfth run). Writes and transactions stay on the pool, and reads are told to this
+    /// handle's `on_statement` only (not to the pool's metric callback).
     pub fn with_own_readers(
         mut self,
         url: &str,
         statement_timeout: Option<Duration>,
     ) -> Result<Db, DbErr> {
-        if self.connection.get_database_backend() == DbBackend::Sqlite && !super::is_in_memory(url)
-        {
-            let size = usize::try_from(super::sqlite_pool_size()).unwrap_or(4);
-            self.readers = Some(Arc::new(Readers::new(url, size, statement_timeout)?));
-        }
+        self.readers = match self.connection.get_database_backend() {
+            DbBackend::Sqlite if !super::is_in_memory(url) => {
+                let options = self.connection.get_sqlite_connection_pool().options();
+                Some(OwnReaders::Sqlite(Arc::new(Readers::new(
+                    url,
+                    usize::try_from(options.get_max_connections()).unwrap_or(4),
+                    options.get_acquire_timeout(),
+                    statement_timeout,
+                )?)))
+            }
+            DbBackend::Postgres => {
+                let options = self.connection.get_postgres_connection_pool().options();
+                Some(OwnReaders::Postgres(Arc::new(Readers::new(
+                    url,
+                    usize::try_from(options.get_max_connections()).unwrap_or(16),
+                    options.get_acquire_timeout(),
+                    statement_timeout,
+                )?)))
+            }
+            _ => None,
+        };
         Ok(self)
     }
 
@@ -110,13 +135,12 @@ impl Db {
             DbBackend::Sqlite => usage(self.connection.get_sqlite_connection_pool()),
             _ => return None,
         };
-        Some(match &self.readers {
-            Some(readers) => {
-                let (open, idle, most) = readers.usage();
-                (pool.0 + open, pool.1 + idle, pool.2 + most)
-            }
-            None => pool,
-        })
+        let (open, idle, most) = match &self.readers {
+            Some(OwnReaders::Sqlite(readers)) => readers.usage(),
+            Some(OwnReaders::Postgres(readers)) => readers.usage(),
+            None => (0, 0, 0),
+        };
+        Some((pool.0 + open, pool.1 + idle, pool.2 + most))
     }
 
     /// The pool itself, for transactions, writes and what else needs a [`DatabaseConnection`].
@@ -126,8 +150,10 @@ impl Db {
 
     /// Closes the pool and the readers.
     pub async fn close(self) -> Result<(), DbErr> {
-        if let Some(readers) = &self.readers {
-            readers.close().await;
+        match &self.readers {
+            Some(OwnReaders::Sqlite(readers)) => readers.close().await,
+            Some(OwnReaders::Postgres(readers)) => readers.close().await,
+            None => {}
         }
         self.connection.close().await
     }
@@ -191,22 +217,19 @@ impl Db {
     }
 
     /// The rows `statement` selects (at most one for [`Fetch::One`]): on a reader of this
-    /// handle's own, on a PostgreSQL connection when it is planned for its values, else
-    /// through sea-orm's pool.
+    /// handle's own, else on a PostgreSQL connection when it is planned for its values, else
+    /// through sea-orm's pool. On PostgreSQL a statement marked [`PLAN_FOR_VALUES`] is sent
+    /// unnamed on either.
     async fn fetch(&self, statement: Statement, fetch: Fetch) -> Result<Vec<QueryResult>, DbErr> {
-        if let Some(readers) = &self.readers {
-            let mut reader = readers.take().await?;
-            reader.busy = true;
-            let result = self
-                .run(&statement, true, |query| {
-                    rows::<sqlx::Sqlite>(query, &mut reader.connection, fetch)
-                })
-                .await;
-            reader.busy = false;
-            return match result {
-                Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
-                Err(error) => Err(Readers::failed(reader, error)),
-            };
+        match &self.readers {
+            Some(OwnReaders::Sqlite(readers)) => {
+                return self.read(readers, &statement, true, fetch).await
+            }
+            Some(OwnReaders::Postgres(readers)) => {
+                let persistent = !statement.sql.contains(PLAN_FOR_VALUES);
+                return self.read(readers, &statement, persistent, fetch).await;
+            }
+            None => {}
         }
         if let Some(mut connection) = self.planned_for_values(&statement).await? {
             return Ok(self
@@ -227,6 +250,34 @@ impl Db {
                 .into_iter()
                 .collect()),
             Fetch::All => self.connection.query_all_raw(statement).await,
+        }
+    }
+
+    /// The rows `statement` selects, run on a reader taken from `readers`.
+    async fn read<DB>(
+        &self,
+        readers: &Readers<DB>,
+        statement: &Statement,
+        persistent: bool,
+        fetch: Fetch,
+    ) -> Result<Vec<QueryResult>, DbErr>
+    where
+        DB: Backend,
+        SqlxValues: sqlx::IntoArguments<DB>,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        QueryResult: From<DB::Row>,
+    {
+        let mut reader = readers.take().await?;
+        reader.busy = true;
+        let result = self
+            .run(statement, persistent, |query| {
+                rows::<DB>(query, &mut reader.connection, fetch)
+            })
+            .await;
+        reader.busy = false;
+        match result {
+            Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
+            Err(error) => Err(Readers::failed(reader, error)),
         }
     }
 }

@@ -98,7 +98,9 @@ fn the_server_rides_out_a_database_outage() {
     let application = db
         .run(Application::build_with_database(
             &Config::for_tests(&proxied),
-            content_api::db::Db::new(pool),
+            content_api::db::Db::new(pool)
+                .with_own_readers(&proxied, Some(content_api::db::STATEMENT_TIMEOUT))
+                .unwrap(),
         ))
         .unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());

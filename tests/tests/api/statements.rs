@@ -152,70 +152,77 @@ fn filtered_and_searching_statements_are_planned_for_their_values_and_counted() 
 }
 
 /// On PostgreSQL a statement marked `PLAN_FOR_VALUES` is never kept as a prepared
-/// statement (so it is planned for its values every time), others are; both bind their
-/// values and are told to the pool's callback.
+/// statement (so it is planned for its values every time), others are, through the pool and
+/// through the handle's own readers; both bind their values and are told to the callback.
 #[test]
 fn a_statement_marked_plan_for_values_is_not_kept_prepared() {
     let test_db = crate::helpers::TestDb::new();
     let backend = test_db.db.get_database_backend();
-    let told = Arc::new(AtomicU64::new(0));
-    let counter = told.clone();
-    test_db.run(async {
-        // One connection, so that the last statement sees what the others left on it.
-        let mut options = sea_orm::ConnectOptions::new(test_db.url.clone());
-        options.max_connections(1).min_connections(1);
-        let connection = sea_orm::Database::connect(options).await.unwrap();
-        let db = Db::observed(
-            connection,
-            Arc::new(move |_| {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }),
-        );
-        let placeholder = if backend == sea_orm::DbBackend::Postgres {
-            "$1"
-        } else {
-            "?"
-        };
-        let answer = |sql: String, value: i64| {
-            let db = &db;
-            async move {
-                let row = db
-                    .query_one_raw(Statement::from_sql_and_values(backend, sql, [value.into()]))
-                    .await
-                    .unwrap()
-                    .unwrap();
-                row.try_get::<i64>("", "n").unwrap()
+    // Through the pool, then through a reader of the handle's own.
+    for own_readers in [false, true] {
+        let told = Arc::new(AtomicU64::new(0));
+        let counter = told.clone();
+        test_db.run(async {
+            // One connection (and so one reader), so that the last statement sees what the
+            // others left on it.
+            let mut options = sea_orm::ConnectOptions::new(test_db.url.clone());
+            options.max_connections(1).min_connections(1);
+            let connection = sea_orm::Database::connect(options).await.unwrap();
+            let mut db = Db::observed(
+                connection,
+                Arc::new(move |_| {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }),
+            );
+            if own_readers {
+                db = db.with_own_readers(&test_db.url, None).unwrap();
             }
-        };
-        let marked = format!("SELECT CAST({placeholder} AS BIGINT) + 1 AS n {PLAN_FOR_VALUES}");
-        for value in 0..7 {
-            assert_eq!(answer(marked.clone(), value).await, value + 1);
-        }
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                marked.clone(),
-                [5i64.into()],
-            ))
-            .await
-            .unwrap();
-        assert_eq!(rows.len(), 1);
-        let plain = format!("SELECT CAST({placeholder} AS BIGINT) + 2 AS n");
-        assert_eq!(answer(plain, 40).await, 42);
-        assert_eq!(told.load(Ordering::SeqCst), 9);
-        if backend == sea_orm::DbBackend::Postgres {
-            // The text looked for is split in two, so that this statement does not find itself.
-            let kept = |end: &'static str| {
-                let sql = format!(
-                    "SELECT COUNT(*) AS n FROM pg_prepared_statements \
-                     WHERE statement LIKE '%AS BIGINT) ' || '{end}%'"
-                );
-                number_of(&db, sql)
+            let placeholder = if backend == sea_orm::DbBackend::Postgres {
+                "$1"
+            } else {
+                "?"
             };
-            assert_eq!(kept("+ 1").await, 0, "the marked statement was kept");
-            assert_eq!(kept("+ 2").await, 1, "the plain statement was not kept");
-        }
-    });
+            let answer = |sql: String, value: i64| {
+                let db = &db;
+                async move {
+                    let row = db
+                        .query_one_raw(Statement::from_sql_and_values(backend, sql, [value.into()]))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    row.try_get::<i64>("", "n").unwrap()
+                }
+            };
+            let marked = format!("SELECT CAST({placeholder} AS BIGINT) + 1 AS n {PLAN_FOR_VALUES}");
+            for value in 0..7 {
+                assert_eq!(answer(marked.clone(), value).await, value + 1);
+            }
+            let rows = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    marked.clone(),
+                    [5i64.into()],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1);
+            let plain = format!("SELECT CAST({placeholder} AS BIGINT) + 2 AS n");
+            assert_eq!(answer(plain, 40).await, 42);
+            assert_eq!(told.load(Ordering::SeqCst), 9);
+            if backend == sea_orm::DbBackend::Postgres {
+                // The text looked for is split in two, so that this statement does not find itself.
+                let kept = |end: &'static str| {
+                    let sql = format!(
+                        "SELECT COUNT(*) AS n FROM pg_prepared_statements \
+                     WHERE statement LIKE '%AS BIGINT) ' || '{end}%'"
+                    );
+                    number_of(&db, sql)
+                };
+                assert_eq!(kept("+ 1").await, 0, "the marked statement was kept");
+                assert_eq!(kept("+ 2").await, 1, "the plain statement was not kept");
+            }
+        });
+    }
 }
 
 /// A marked statement fails as any other: stopped at the statement timeout (PostgreSQL's
@@ -225,90 +232,96 @@ fn a_statement_marked_plan_for_values_is_not_kept_prepared() {
 fn a_statement_marked_plan_for_values_fails_as_any_other() {
     let test_db = crate::helpers::TestDb::new();
     let backend = test_db.db.get_database_backend();
-    let failed = Arc::new(AtomicU64::new(0));
-    let counter = failed.clone();
-    test_db.run(async {
-        let timeout = Some(std::time::Duration::from_millis(200));
-        let db = Db::observed(
-            content_api::db::connect_with(&test_db.url, timeout)
-                .await
-                .unwrap(),
-            Arc::new(move |info| {
-                if info.failed {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            }),
-        );
-        let run = |sql: String| {
-            let db = db.clone();
-            async move { db.query_all_raw(Statement::from_string(backend, sql)).await }
-        };
-        if backend == sea_orm::DbBackend::Postgres {
-            let slow = run(format!("SELECT pg_sleep(5) {PLAN_FOR_VALUES}")).await;
-            let slow = slow.map_err(AppError::from);
-            assert!(
-                matches!(slow, Err(AppError::Cancelled(Some(_)))),
-                "{slow:?}"
+    // Through the pool, then through readers of the handle's own.
+    for own_readers in [false, true] {
+        let failed = Arc::new(AtomicU64::new(0));
+        let counter = failed.clone();
+        test_db.run(async {
+            let timeout = Some(std::time::Duration::from_millis(200));
+            let mut db = Db::observed(
+                content_api::db::connect_with(&test_db.url, timeout)
+                    .await
+                    .unwrap(),
+                Arc::new(move |info| {
+                    if info.failed {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                }),
             );
-            assert_eq!(failed.load(Ordering::SeqCst), 1);
-            // No connection to be had within the pool's acquire timeout.
-            let mut options = sea_orm::ConnectOptions::new(test_db.url.clone());
-            options
-                .max_connections(1)
-                .acquire_timeout(std::time::Duration::from_millis(200));
-            let single = Db::new(sea_orm::Database::connect(options).await.unwrap());
-            let held = single
-                .connection()
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .unwrap();
-            let waited = single
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    format!("SELECT 1 AS n {PLAN_FOR_VALUES}"),
-                ))
-                .await;
+            if own_readers {
+                db = db.with_own_readers(&test_db.url, timeout).unwrap();
+            }
+            let run = |sql: String| {
+                let db = db.clone();
+                async move { db.query_all_raw(Statement::from_string(backend, sql)).await }
+            };
+            if backend == sea_orm::DbBackend::Postgres {
+                let slow = run(format!("SELECT pg_sleep(5) {PLAN_FOR_VALUES}")).await;
+                let slow = slow.map_err(AppError::from);
+                assert!(
+                    matches!(slow, Err(AppError::Cancelled(Some(_)))),
+                    "{slow:?}"
+                );
+                assert_eq!(failed.load(Ordering::SeqCst), 1);
+                // No connection to be had within the pool's acquire timeout.
+                let mut options = sea_orm::ConnectOptions::new(test_db.url.clone());
+                options
+                    .max_connections(1)
+                    .acquire_timeout(std::time::Duration::from_millis(200));
+                let single = Db::new(sea_orm::Database::connect(options).await.unwrap());
+                let held = single
+                    .connection()
+                    .get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .unwrap();
+                let waited = single
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        format!("SELECT 1 AS n {PLAN_FOR_VALUES}"),
+                    ))
+                    .await;
+                assert!(
+                    matches!(
+                        waited,
+                        Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+                    ),
+                    "{waited:?}"
+                );
+                drop(held);
+            }
+            let quick = run(format!("SELECT 1 AS n {PLAN_FOR_VALUES}")).await;
+            assert_eq!(quick.unwrap().len(), 1);
+            db.clone().close().await.unwrap();
+            let closed = run(format!("SELECT 1 AS n {PLAN_FOR_VALUES}")).await;
             assert!(
                 matches!(
-                    waited,
-                    Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+                    closed,
+                    Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
                 ),
-                "{waited:?}"
+                "{closed:?}"
             );
-            drop(held);
-        }
-        let quick = run(format!("SELECT 1 AS n {PLAN_FOR_VALUES}")).await;
-        assert_eq!(quick.unwrap().len(), 1);
-        db.clone().close().await.unwrap();
-        let closed = run(format!("SELECT 1 AS n {PLAN_FOR_VALUES}")).await;
-        assert!(
-            matches!(
-                closed,
-                Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
-            ),
-            "{closed:?}"
-        );
-        assert!(matches!(
-            closed.map_err(AppError::from),
-            Err(AppError::Unavailable(_))
-        ));
-    });
+            assert!(matches!(
+                closed.map_err(AppError::from),
+                Err(AppError::Unavailable(_))
+            ));
+        });
+    }
 }
 
-/// On a SQLite file, what runs through `Db` runs on connections of its own (the readers):
+/// What runs through `Db` runs on connections of its own (the readers):
 /// they see at once what the pool commits, side by side, and tell each statement (a failed
 /// one as failed); a failure leaves them usable; they count in the pool's use and close with
-/// it. Over an in-memory database and on PostgreSQL the handle is the pool alone.
+/// it. Over an in-memory SQLite database the handle is the pool alone.
 #[test]
-fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
+fn reads_run_on_connections_of_their_own() {
     for test_db in [
         crate::helpers::TestDb::on_disk(),
         crate::helpers::TestDb::new(),
     ] {
         let backend = test_db.db.get_database_backend();
         let own_readers =
-            backend == sea_orm::DbBackend::Sqlite && !test_db.url.contains(":memory:");
+            backend != sea_orm::DbBackend::Sqlite || !test_db.url.contains(":memory:");
         let told = Arc::new(AtomicU64::new(0));
         let failed = Arc::new(AtomicU64::new(0));
         let (counter, failures) = (told.clone(), failed.clone());
@@ -325,18 +338,19 @@ fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
             )
             .with_own_readers(&test_db.url, None)
             .unwrap();
-            let (_, _, most) = db.pool_use().unwrap();
-            let single = if backend == sea_orm::DbBackend::Sqlite {
-                db.connection()
-                    .get_sqlite_connection_pool()
-                    .options()
-                    .get_max_connections()
-            } else {
-                db.connection()
-                    .get_postgres_connection_pool()
-                    .options()
-                    .get_max_connections()
+            // The pool's own connections: open, and the most allowed.
+            let pool = |db: &Db| match backend {
+                sea_orm::DbBackend::Sqlite => {
+                    let pool = db.connection().get_sqlite_connection_pool();
+                    (pool.size(), pool.options().get_max_connections())
+                }
+                _ => {
+                    let pool = db.connection().get_postgres_connection_pool();
+                    (pool.size(), pool.options().get_max_connections())
+                }
             };
+            let (_, _, most) = db.pool_use().unwrap();
+            let single = pool(&db).1;
             assert_eq!(most, if own_readers { 2 * single } else { single });
             let write = |sql: String| {
                 let pool = db.connection().clone();
@@ -364,7 +378,7 @@ fn reads_on_a_sqlite_file_run_on_connections_of_their_own() {
             }
             if own_readers {
                 let (open, _, _) = db.pool_use().unwrap();
-                let pool_open = db.connection().get_sqlite_connection_pool().size();
+                let pool_open = pool(&db).0;
                 assert!(
                     open > pool_open,
                     "no reader was opened: {open} open, {pool_open} of the pool"
