@@ -111,8 +111,8 @@ impl Application {
             crate::db::connect_and_migrate(url).await?.close().await?;
             crate::db::connect_with(url, timeout).await?
         };
-        // Statements count against the request that ran them (`/metrics`). On a SQLite file
-        // the server reads on connections of its own (see `Db::with_own_readers`).
+        // Statements count against the request that ran them (`/metrics`). The server reads
+        // on connections of its own (see `Db::with_own_readers`).
         let db = Db::observed(db, Arc::new(|_| crate::metrics::count_statement()))
             .with_own_readers(url, timeout)?;
         Application::build_with_database(config, db).await

@@ -85,8 +85,9 @@ impl Db {
     }
 
     /// The statements run through this handle go to a pool of connections of its own (the
-    /// readers) on the database of `url` (this handle's pool's), as many as the pool's and
-    /// waited for as long; they stop at their deadline as [`super::connect_with`] describes
+    /// readers) on the database of `url` (this handle's pool's), as many as the pool's, each
+    /// waited for, opened or checked within the pool's acquire timeout; they stop at their
+    /// deadline as [`super::connect_with`] describes
     /// with `statement_timeout`. An in-memory SQLite database (which each connection has of
     /// its own) is left to the pool.
     ///
@@ -95,7 +96,7 @@ impl Db {
     /// their statements' deadline each time one is taken, another round trip, because sqlx's
     /// pool cannot tell one connection from another. Readers cost neither: a SQLite reader's
     /// progress handler reads the deadline from a slot of its own, and a reader is pinged only
-    /// on PostgreSQL after a second idle. The SQLite pages cost 16–30% less CPU (BENCHMARKS.md,
+    /// on PostgreSQL, when taken a second or more after it was last taken. The SQLite pages cost 16–30% less CPU (BENCHMARKS.md,
     /// twelfth run). Writes and transactions stay on the pool, and reads are told to this
     /// handle's `on_statement` only (not to the pool's metric callback).
     pub fn with_own_readers(
@@ -268,16 +269,18 @@ impl Db {
         QueryResult: From<DB::Row>,
     {
         let mut reader = readers.take().await?;
-        reader.busy = true;
+        let connection = reader.connection()?;
         let result = self
             .run(statement, persistent, |query| {
-                rows::<DB>(query, &mut reader.connection, fetch)
+                rows::<DB>(query, connection, fetch)
             })
             .await;
-        reader.busy = false;
         match result {
-            Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
-            Err(error) => Err(Readers::failed(reader, error)),
+            Ok(rows) => {
+                reader.finished();
+                Ok(rows.into_iter().map(QueryResult::from).collect())
+            }
+            Err(error) => Err(reader.failed(error)),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! these do not: sqlx pings every connection given back, and on SQLite installs each
 //! statement's deadline with a round trip to the connection's thread. A SQLite reader keeps
 //! its statements' deadline where its progress handler reads it; a PostgreSQL reader has its
-//! `statement_timeout` from the server and is pinged only after a second idle.
+//! `statement_timeout` from the server and is pinged only when taken a second or more after
+//! it was last taken. Like sqlx's pool, readers are closed after ten minutes idle or thirty
+//! in all, and a reader whose statement was dropped unfinished is held until it has stopped.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -25,10 +27,18 @@ static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 /// A deadline slot's value when its statements have none.
 const NO_DEADLINE: u64 = u64::MAX;
 
-/// How long a PostgreSQL reader may have been idle and still be taken without a ping, as the
-/// main pool does (`test_before_acquire_if_idle_for`): one left broken by an outage is found
-/// and replaced then.
+/// How long after it was last taken a PostgreSQL reader is still taken again without a
+/// ping, as the main pool does for its idle connections (`test_before_acquire_if_idle_for`):
+/// one left broken by an outage is found and replaced then.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// How long a reader may sit idle before it is closed, and how long one may live, as sqlx's
+/// pool has them by default for the main pool.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// How often idle readers past [`IDLE_TIMEOUT`] are looked for.
+const REAP_EVERY: Duration = Duration::from_secs(60);
 
 /// `instant` in nanoseconds from [`EPOCH`].
 fn since_epoch(instant: Instant) -> u64 {
@@ -118,9 +128,9 @@ impl Backend for Postgres {
 pub(super) struct Reader<DB: Backend> {
     pub(super) connection: DB::Connection,
     deadline: Arc<AtomicU64>,
-    /// Set while a statement runs: still set when the reader comes back, its statement was
-    /// dropped unfinished (see [`Manager::recycle`]).
-    pub(super) busy: bool,
+    /// Set while a statement runs (see [`Taken`]): still set when the reader comes back, it
+    /// may still be running a statement dropped unfinished (see [`Manager::recycle`]).
+    busy: bool,
 }
 
 /// Opens readers on one database.
@@ -143,11 +153,10 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
         })
     }
 
-    /// A reader is taken again as it is (on PostgreSQL pinged first after a second idle),
-    /// without the ping sqlx's pool sends every connection given back. But one whose statement
-    /// was dropped unfinished (its request cancelled) may still be running it, on SQLite under
-    /// that statement's deadline: it is dropped rather than taken, so that no statement queues
-    /// behind it and its deadline is not overwritten.
+    /// A reader is taken again as it is (on PostgreSQL pinged first after a second since it
+    /// was last taken), without the ping sqlx's pool sends every connection given back. One
+    /// past [`MAX_LIFETIME`] is closed instead, and so is one still busy: its statement was
+    /// dropped unfinished and the connection could not be seen to finish it (see [`Taken`]).
     async fn recycle(
         &self,
         reader: &mut Reader<DB>,
@@ -158,10 +167,83 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
                 "its last statement was dropped unfinished",
             ));
         }
+        if metrics.age() >= MAX_LIFETIME {
+            return Err(RecycleError::message("it is past its lifetime"));
+        }
         if DB::ping_after(metrics.last_used()) {
             reader.connection.ping().await?;
         }
         Ok(())
+    }
+}
+
+/// A reader taken for one statement. Dropped before it is done with ([`Taken::finished`],
+/// [`Taken::failed`]), its statement was dropped
+/// unfinished (its request cancelled) and may still be running: the reader is given back only
+/// once its connection answers a ping, which queues behind that statement (on SQLite stopped
+/// at its own deadline, on PostgreSQL at `statement_timeout`). Until then it counts against
+/// the pool's size, so that the pool still bounds the statements running, as sqlx's does.
+pub(super) struct Taken<DB: Backend>(Option<Object<Manager<DB>>>);
+
+impl<DB: Backend> Taken<DB> {
+    /// The connection to run the statement on. (A reader is held from [`Readers::take`] until
+    /// [`Taken::finished`] or [`Taken::failed`] consumes it: the error cannot occur.)
+    pub(super) fn connection(&mut self) -> Result<&mut DB::Connection, DbErr> {
+        match &mut self.0 {
+            Some(reader) => Ok(&mut reader.connection),
+            None => Err(DbErr::Custom("the reader was given back".to_owned())),
+        }
+    }
+
+    /// The statement is over: the reader goes back to the pool when dropped.
+    fn done(mut self) -> Option<Object<Manager<DB>>> {
+        let mut reader = self.0.take()?;
+        reader.busy = false;
+        Some(reader)
+    }
+
+    /// The statement succeeded.
+    pub(super) fn finished(self) {
+        drop(self.done());
+    }
+
+    /// The statement failed with `error`, returned as sea-orm reports one. The reader is
+    /// closed rather than given back when the error says its connection is unusable (a new
+    /// one is opened when needed): its link failed, or PostgreSQL ended the session
+    /// (connection exceptions, class 08, and shutdowns, 57P01–57P03).
+    pub(super) fn failed(self, error: sqlx::Error) -> DbErr {
+        let reader = self.done();
+        let broken = match &error {
+            sqlx::Error::WorkerCrashed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(database) => database
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        };
+        if let (true, Some(reader)) = (broken, reader) {
+            drop(Object::take(reader));
+        }
+        super::planned::query_error(error)
+    }
+}
+
+impl<DB: Backend> Drop for Taken<DB> {
+    fn drop(&mut self) {
+        let Some(mut reader) = self.0.take() else {
+            return;
+        };
+        // Dropped unfinished. Without a runtime to wait on, the reader stays busy and is
+        // closed when next taken.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if reader.connection.ping().await.is_ok() {
+                    reader.busy = false;
+                }
+            });
+        }
     }
 }
 
@@ -188,18 +270,38 @@ impl<DB: Backend> Readers<DB> {
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(acquire_timeout))
             .create_timeout(Some(acquire_timeout))
+            .recycle_timeout(Some(acquire_timeout))
             .build()
             .map_err(|error| DbErr::Custom(error.to_string()))?;
+        // Idle readers are closed after a while, as sqlx's pool closes its connections.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = pool.weak();
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(REAP_EVERY).await;
+                    let Some(pool) = weak.upgrade() else { break };
+                    if pool.is_closed() {
+                        break;
+                    }
+                    let idle: Vec<Reader<DB>> = pool
+                        .retain(|_, metrics| metrics.last_used() < IDLE_TIMEOUT)
+                        .removed;
+                    for reader in idle {
+                        let _ = reader.connection.close().await;
+                    }
+                }
+            });
+        }
         Ok(Readers {
             pool,
             statement_timeout,
         })
     }
 
-    /// A reader, its statements given the deadline of the request this task serves (and the
-    /// statement timeout from now). Failures are the errors sea-orm's own pool gives.
-    pub(super) async fn take(&self) -> Result<Object<Manager<DB>>, DbErr> {
-        let reader = self.pool.get().await.map_err(|error| match error {
+    /// A reader for one statement, given the deadline of the request this task serves (and
+    /// the statement timeout from now). Failures are the errors sea-orm's own pool gives.
+    pub(super) async fn take(&self) -> Result<Taken<DB>, DbErr> {
+        let mut reader = self.pool.get().await.map_err(|error| match error {
             PoolError::Timeout(_) => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             PoolError::Closed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
             PoolError::Backend(error) => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error))),
@@ -209,23 +311,8 @@ impl<DB: Backend> Readers<DB> {
         reader
             .deadline
             .store(deadline.map_or(NO_DEADLINE, since_epoch), Ordering::Relaxed);
-        Ok(reader)
-    }
-
-    /// The error of a statement `reader` ran, as sea-orm reports one. The reader is dropped
-    /// rather than given back when the error says its connection is unusable (a new one is
-    /// opened when needed); any other goes back to the pool.
-    pub(super) fn failed(reader: Object<Manager<DB>>, error: sqlx::Error) -> DbErr {
-        if matches!(
-            error,
-            sqlx::Error::WorkerCrashed
-                | sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
-        ) {
-            drop(Object::take(reader));
-        }
-        super::planned::query_error(error)
+        reader.busy = true;
+        Ok(Taken(Some(reader)))
     }
 
     /// Readers open, idle of them, and the most allowed.
