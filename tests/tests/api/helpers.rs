@@ -151,12 +151,12 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        // The served handle: the pool and the readers it opened.
+        let db = self.served.clone();
+        self.runtime.block_on(async move {
+            let _ = db.close().await;
+        });
         if let Some(path) = self.file.take() {
-            // The served handle: the pool and the readers it opened on the file.
-            let db = self.served.clone();
-            self.runtime.block_on(async move {
-                let _ = db.close().await;
-            });
             for suffix in ["", "-wal", "-shm"] {
                 let mut name = path.clone().into_os_string();
                 name.push(suffix);
@@ -164,9 +164,7 @@ impl Drop for TestDb {
             }
         }
         if let Some((admin_url, name)) = self.admin.take() {
-            let db = self.db.clone();
             self.runtime.block_on(async move {
-                let _ = db.close().await;
                 if let Ok(admin) = Database::connect(admin_url.as_str()).await {
                     let _ = admin
                         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
