@@ -159,20 +159,18 @@ impl Db {
         self.connection.close().await
     }
 
-    /// A PostgreSQL connection, when `statement` is to be planned for its values there. A
-    /// connection that cannot be had fails as on sea-orm's own path.
-    async fn planned_for_values(
-        &self,
-        statement: &Statement,
-    ) -> Result<Option<PoolConnection<Postgres>>, DbErr> {
-        if self.connection.get_database_backend() != DbBackend::Postgres
-            || !statement.sql.contains(PLAN_FOR_VALUES)
-        {
-            return Ok(None);
-        }
+    /// Whether `statement` is to be planned for its values: marked, on PostgreSQL.
+    fn is_planned_for_values(&self, statement: &Statement) -> bool {
+        self.connection.get_database_backend() == DbBackend::Postgres
+            && statement.sql.contains(PLAN_FOR_VALUES)
+    }
+
+    /// A connection of sea-orm's PostgreSQL pool. One that cannot be had fails as on
+    /// sea-orm's own path.
+    async fn postgres_connection(&self) -> Result<PoolConnection<Postgres>, DbErr> {
         let pool = self.connection.get_postgres_connection_pool();
         match pool.acquire().await {
-            Ok(connection) => Ok(Some(connection)),
+            Ok(connection) => Ok(connection),
             Err(sqlx::Error::PoolTimedOut) => {
                 Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
             }
@@ -232,7 +230,10 @@ impl Db {
             }
             None => {}
         }
-        if let Some(mut connection) = self.planned_for_values(&statement).await? {
+        if self.is_planned_for_values(&statement) {
+            // Boxed: sqlx's `acquire` future is some 14 KiB, and inline it made every read's
+            // future that large, copied whole into the box `async_trait` makes of each one.
+            let mut connection = Box::pin(self.postgres_connection()).await?;
             return Ok(self
                 .run(&statement, false, |query| {
                     rows::<Postgres>(query, &mut *connection, fetch)

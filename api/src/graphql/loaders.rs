@@ -40,11 +40,18 @@ fn by_key<K: Clone + Eq + Hash, V>(
         .collect()
 }
 
-/// Splits keys into groups that share every argument but the parent id.
-fn groups<K, G: Eq + Hash>(keys: &[K], group: impl Fn(&K) -> G) -> HashMap<G, Vec<&K>> {
-    let mut groups: HashMap<G, Vec<&K>> = HashMap::new();
+/// Splits keys into groups that share every argument but the parent id, in the order of
+/// their first keys. The groups are told apart by equality: a batch has one group, or a few
+/// (aliases with other arguments), and this spares hashing (and cloning) every key's
+/// arguments.
+fn groups<'k, K, G: PartialEq>(keys: &'k [K], group: impl Fn(&'k K) -> G) -> Vec<(G, Vec<&'k K>)> {
+    let mut groups: Vec<(G, Vec<&'k K>)> = Vec::new();
     for key in keys {
-        groups.entry(group(key)).or_default().push(key);
+        let arguments = group(key);
+        match groups.iter_mut().find(|(other, _)| *other == arguments) {
+            Some((_, members)) => members.push(key),
+            None => groups.push((arguments, vec![key])),
+        }
     }
     groups
 }
@@ -58,15 +65,15 @@ fn ids<K>(keys: &[K], id: impl Fn(&K) -> i64) -> Vec<i64> {
 
 /// Loads keys that carry arguments besides their parent id: one service call per group of
 /// keys that share those arguments (usually one for the whole batch).
-async fn load_in_groups<K, G, V, Fut>(
-    keys: &[K],
-    group: impl Fn(&K) -> G,
+async fn load_in_groups<'k, K, G, V, Fut>(
+    keys: &'k [K],
+    group: impl Fn(&'k K) -> G,
     id: impl Fn(&K) -> i64,
     load: impl Fn(G, Vec<i64>) -> Fut,
 ) -> LoadResult<K, V>
 where
     K: Clone + Eq + Hash,
-    G: Eq + Hash,
+    G: PartialEq,
     Fut: std::future::Future<Output = Result<HashMap<i64, V>, AppError>>,
 {
     let mut loaded = HashMap::new();
@@ -85,16 +92,16 @@ where
 /// in their columns share one statement that reads all of them. Two selections of one field
 /// (fragments that each ask for some of its fields, merged under one response key) then get
 /// the very same rows, and cost one statement.
-async fn load_reading<K, G, E, V, Fut>(
-    keys: &[K],
-    group: impl Fn(&K) -> G,
+async fn load_reading<'k, K, G, E, V, Fut>(
+    keys: &'k [K],
+    group: impl Fn(&'k K) -> G,
     id: impl Fn(&K) -> i64,
     columns: impl Fn(&K) -> Columns<E>,
     load: impl Fn(G, Vec<i64>, Columns<E>) -> Fut,
 ) -> LoadResult<K, V>
 where
     K: Clone + Eq + Hash,
-    G: Eq + Hash,
+    G: PartialEq,
     E: Partial,
     Fut: std::future::Future<Output = Result<HashMap<i64, V>, AppError>>,
     V: Clone,
@@ -125,6 +132,20 @@ where
         }
     }
     Ok(loaded)
+}
+
+/// `Hash` for a key with arguments, from its parent id alone. The DataLoader hashes every
+/// key several times on its way (with std's SipHash, over every field a derived `Hash`
+/// feeds it: filters, cursors, page sizes); keys of one parent with other arguments (aliases)
+/// are rare, so this is as good a hash, far cheaper, and agrees with the derived `Eq`.
+macro_rules! hash_by_parent {
+    ($key:ty, $parent:ident) => {
+        impl Hash for $key {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.$parent.hash(state);
+            }
+        }
+    };
 }
 
 macro_rules! load_by_id {
@@ -291,7 +312,7 @@ impl Loader<ParticipantsOfMeeting> for ContentLoader {
 }
 
 /// A page of the visible articles of a person, meeting, source or tag.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArticlesOf {
     pub parent: ArticleParent,
     pub id: i64,
@@ -301,6 +322,8 @@ pub struct ArticlesOf {
     pub columns: Columns<article::Entity>,
 }
 
+hash_by_parent!(ArticlesOf, id);
+
 impl Loader<ArticlesOf> for ContentLoader {
     type Value = Page<article::Model>;
     type Error = Arc<AppError>;
@@ -308,14 +331,7 @@ impl Loader<ArticlesOf> for ContentLoader {
     async fn load(&self, keys: &[ArticlesOf]) -> LoadResult<ArticlesOf, Self::Value> {
         load_reading(
             keys,
-            |key| {
-                (
-                    key.parent,
-                    key.filter.clone(),
-                    key.order.clone(),
-                    key.page.clone(),
-                )
-            },
+            |key| (key.parent, &key.filter, &key.order, &key.page),
             |key| key.id,
             |key| key.columns,
             |(parent, filter, order, page), parents, columns| async move {
@@ -326,8 +342,8 @@ impl Loader<ArticlesOf> for ContentLoader {
                     parent,
                     &parents,
                     condition,
-                    &order,
-                    &page,
+                    order,
+                    page,
                     columns,
                 )
                 .await
@@ -338,13 +354,15 @@ impl Loader<ArticlesOf> for ContentLoader {
 }
 
 /// A page of the people an article mentions.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeopleOfArticle {
     pub article: i64,
     pub filter: Option<PersonFilter>,
     pub page: PageRequest,
     pub columns: Columns<person::Entity>,
 }
+
+hash_by_parent!(PeopleOfArticle, article);
 
 impl Loader<PeopleOfArticle> for ContentLoader {
     type Value = Page<person::Model>;
@@ -353,7 +371,7 @@ impl Loader<PeopleOfArticle> for ContentLoader {
     async fn load(&self, keys: &[PeopleOfArticle]) -> LoadResult<PeopleOfArticle, Self::Value> {
         load_reading(
             keys,
-            |key| (key.filter.clone(), key.page.clone()),
+            |key| (&key.filter, &key.page),
             |key| key.article,
             |key| key.columns,
             |(filter, page), articles, columns| async move {
@@ -363,7 +381,7 @@ impl Loader<PeopleOfArticle> for ContentLoader {
                     &articles,
                     condition,
                     &[PersonOrder::NameAsc],
-                    &page,
+                    page,
                     columns,
                 )
                 .await
@@ -374,7 +392,7 @@ impl Loader<PeopleOfArticle> for ContentLoader {
 }
 
 /// A page of the meetings a person took part in (in `role`, when given).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MeetingsOfPerson {
     pub person: i64,
     pub role: Option<ParticipantRole>,
@@ -384,6 +402,8 @@ pub struct MeetingsOfPerson {
     pub columns: Columns<meeting::Entity>,
 }
 
+hash_by_parent!(MeetingsOfPerson, person);
+
 impl Loader<MeetingsOfPerson> for ContentLoader {
     type Value = Page<Attendance>;
     type Error = Arc<AppError>;
@@ -391,20 +411,13 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
     async fn load(&self, keys: &[MeetingsOfPerson]) -> LoadResult<MeetingsOfPerson, Self::Value> {
         load_reading(
             keys,
-            |key| {
-                (
-                    key.role,
-                    key.filter.clone(),
-                    key.order.clone(),
-                    key.page.clone(),
-                )
-            },
+            |key| (key.role, &key.filter, &key.order, &key.page),
             |key| key.person,
             |key| key.columns,
             |(role, filter, order, page), people, columns| async move {
                 let condition = self.meeting_condition(filter.as_ref())?;
                 service::meeting::pages_of_people(
-                    &self.db, &people, role, condition, &order, &page, columns,
+                    &self.db, &people, role, condition, order, page, columns,
                 )
                 .await
             },
@@ -414,12 +427,14 @@ impl Loader<MeetingsOfPerson> for ContentLoader {
 }
 
 /// A page of a person's visible quotes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuotesOfPerson {
     pub person: i64,
     pub page: PageRequest,
     pub columns: Columns<quote::Entity>,
 }
+
+hash_by_parent!(QuotesOfPerson, person);
 
 impl Loader<QuotesOfPerson> for ContentLoader {
     type Value = Page<quote::Model>;
@@ -428,7 +443,7 @@ impl Loader<QuotesOfPerson> for ContentLoader {
     async fn load(&self, keys: &[QuotesOfPerson]) -> LoadResult<QuotesOfPerson, Self::Value> {
         load_reading(
             keys,
-            |key| key.page.clone(),
+            |key| &key.page,
             |key| key.person,
             |key| key.columns,
             |page, people, columns| async move {
@@ -436,7 +451,7 @@ impl Loader<QuotesOfPerson> for ContentLoader {
                     &self.db,
                     self.filters.visibility,
                     &people,
-                    &page,
+                    page,
                     columns,
                 )
                 .await
@@ -456,11 +471,13 @@ pub enum ChildList {
 }
 
 /// The length of a parent's nested list.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountOf {
     pub list: ChildList,
     pub parent: i64,
 }
+
+hash_by_parent!(CountOf, parent);
 
 impl Loader<CountOf> for ContentLoader {
     type Value = u64;
@@ -469,7 +486,7 @@ impl Loader<CountOf> for ContentLoader {
     async fn load(&self, keys: &[CountOf]) -> LoadResult<CountOf, u64> {
         load_in_groups(
             keys,
-            |key| key.list.clone(),
+            |key| &key.list,
             |key| key.parent,
             |list, parents| async move {
                 match list {
@@ -478,7 +495,7 @@ impl Loader<CountOf> for ContentLoader {
                         service::article::counts_of(
                             &self.db,
                             self.filters.visibility,
-                            parent,
+                            *parent,
                             &parents,
                             condition,
                         )
@@ -490,7 +507,7 @@ impl Loader<CountOf> for ContentLoader {
                     }
                     ChildList::MeetingsOfPerson(role, filter) => {
                         let condition = self.meeting_condition(filter.as_deref())?;
-                        service::meeting::counts_of_people(&self.db, &parents, role, condition)
+                        service::meeting::counts_of_people(&self.db, &parents, *role, condition)
                             .await
                     }
                     ChildList::QuotesOfPerson => {
