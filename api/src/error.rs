@@ -89,21 +89,16 @@ impl From<DbErr> for AppError {
 }
 
 /// Whether an error says the database cannot be reached (rather than that a statement
-/// failed): no connection to be had, or the connection broke under the statement.
+/// failed): no connection to be had, or the connection broke under the statement or its
+/// session was ended (PostgreSQL restarting, a session terminated).
 fn database_unreachable(error: &DbErr) -> bool {
     if matches!(error, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
         return true;
     }
-    matches!(
-        sqlx_cause(error),
-        Some(
-            sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed
-        )
-    )
+    sqlx_cause(error).is_some_and(|cause| {
+        matches!(cause, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+            || crate::db::connection_unusable(cause)
+    })
 }
 
 /// Whether the database stopped the statement for taking too long: SQLite's

@@ -13,6 +13,23 @@ mod readers;
 
 pub use planned::{planned_for_values, Db, OnStatement, PLAN_FOR_VALUES};
 
+/// Whether `error` says the connection it came from is unusable: its link failed (I/O,
+/// TLS, a protocol error, SQLite's worker thread gone) or PostgreSQL ended the session
+/// (connection exceptions, class 08, and shutdowns, 57P01–57P03). Such a statement did
+/// nothing, and a new connection may well succeed.
+pub fn connection_unusable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(database) => database
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
+    }
+}
+
 /// The database used when none is configured: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 

@@ -255,7 +255,11 @@ impl Db {
         }
     }
 
-    /// The rows `statement` selects, run on a reader taken from `readers`.
+    /// The rows `statement` selects, run on a reader taken from `readers`. A read whose
+    /// reader turns out unusable (its link broke, or PostgreSQL ended its session, as when
+    /// the database restarted) runs once more, on a reader that answers a ping: it did
+    /// nothing, and a reader taken within a second of its last use is not pinged first. A
+    /// second such failure is the answer (the database is then most likely down).
     async fn read<DB>(
         &self,
         readers: &Readers<DB>,
@@ -269,19 +273,28 @@ impl Db {
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
         QueryResult: From<DB::Row>,
     {
-        let mut reader = readers.take().await?;
-        let connection = reader.connection()?;
-        let result = self
-            .run(statement, persistent, |query| {
-                rows::<DB>(query, connection, fetch)
-            })
-            .await;
-        match result {
-            Ok(rows) => {
-                reader.finished();
-                Ok(rows.into_iter().map(QueryResult::from).collect())
+        let mut again = true;
+        loop {
+            let mut reader = readers.take().await?;
+            let connection = reader.connection()?;
+            let result = self
+                .run(statement, persistent, |query| {
+                    rows::<DB>(query, connection, fetch)
+                })
+                .await;
+            match result {
+                Ok(rows) => {
+                    reader.finished();
+                    return Ok(rows.into_iter().map(QueryResult::from).collect());
+                }
+                Err(error) if again && super::connection_unusable(&error) => {
+                    tracing::warn!(%error, "a read found its connection unusable; reading again");
+                    drop(reader.failed(error));
+                    readers.suspect();
+                    again = false;
+                }
+                Err(error) => return Err(reader.failed(error)),
             }
-            Err(error) => Err(reader.failed(error)),
         }
     }
 }

@@ -131,11 +131,18 @@ pub(super) struct Reader<DB: Backend> {
     /// Set while a statement runs (see [`Taken`]): still set when the reader comes back, it
     /// may still be running a statement dropped unfinished (see [`Manager::recycle`]).
     busy: bool,
+    /// When the connection was last known to work (opened or answering a ping), from
+    /// [`EPOCH`] in nanoseconds.
+    checked: u64,
 }
 
 /// Opens readers on one database.
 pub(super) struct Manager<DB: Backend> {
     options: DB::Options,
+    /// When a reader last turned out unusable (from [`EPOCH`] in nanoseconds; 0 for never):
+    /// readers not known to work since are pinged before they are taken again, since what
+    /// broke one (the database restarting) has most likely broken the others.
+    suspect_since: AtomicU64,
 }
 
 impl<DB: Backend> managed::Manager for Manager<DB> {
@@ -150,11 +157,14 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
             connection,
             deadline,
             busy: false,
+            checked: since_epoch(Instant::now()),
         })
     }
 
     /// A reader is taken again as it is (on PostgreSQL pinged first after a second since it
-    /// was last taken), without the ping sqlx's pool sends every connection given back. One
+    /// was last taken, and on either database when another reader has turned out unusable
+    /// since it was last known to work), without the ping sqlx's pool sends every connection
+    /// given back. One
     /// past [`MAX_LIFETIME`] is closed instead, and so is one still busy: its statement was
     /// dropped unfinished and the connection could not be seen to finish it (see [`Taken`]).
     async fn recycle(
@@ -170,8 +180,10 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
         if metrics.age() >= MAX_LIFETIME {
             return Err(RecycleError::message("it is past its lifetime"));
         }
-        if DB::ping_after(metrics.last_used()) {
+        let suspect = reader.checked < self.suspect_since.load(Ordering::Relaxed);
+        if suspect || DB::ping_after(metrics.last_used()) {
             reader.connection.ping().await?;
+            reader.checked = since_epoch(Instant::now());
         }
         Ok(())
     }
@@ -208,22 +220,11 @@ impl<DB: Backend> Taken<DB> {
     }
 
     /// The statement failed with `error`, returned as sea-orm reports one. The reader is
-    /// closed rather than given back when the error says its connection is unusable (a new
-    /// one is opened when needed): its link failed, or PostgreSQL ended the session
-    /// (connection exceptions, class 08, and shutdowns, 57P01–57P03).
+    /// closed rather than given back when the error says its connection is unusable
+    /// ([`super::connection_unusable`]); a new one is opened when needed.
     pub(super) fn failed(self, error: sqlx::Error) -> DbErr {
         let reader = self.done();
-        let broken = match &error {
-            sqlx::Error::WorkerCrashed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_) => true,
-            sqlx::Error::Database(database) => database
-                .code()
-                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-            _ => false,
-        };
-        if let (true, Some(reader)) = (broken, reader) {
+        if let (true, Some(reader)) = (super::connection_unusable(&error), reader) {
             drop(Object::take(reader));
         }
         super::planned::query_error(error)
@@ -265,7 +266,11 @@ impl<DB: Backend> Readers<DB> {
     ) -> Result<Readers<DB>, DbErr> {
         let options = DB::options(url, statement_timeout)
             .map_err(|error| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error))))?;
-        let pool = Pool::builder(Manager { options })
+        let manager = Manager {
+            options,
+            suspect_since: AtomicU64::new(0),
+        };
+        let pool = Pool::builder(manager)
             .max_size(size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(acquire_timeout))
@@ -313,6 +318,15 @@ impl<DB: Backend> Readers<DB> {
             .store(deadline.map_or(NO_DEADLINE, since_epoch), Ordering::Relaxed);
         reader.busy = true;
         Ok(Taken(Some(reader)))
+    }
+
+    /// A reader turned out unusable: the others are pinged before they are next taken, and
+    /// those that fail are replaced.
+    pub(super) fn suspect(&self) {
+        self.pool
+            .manager()
+            .suspect_since
+            .store(since_epoch(Instant::now()), Ordering::Relaxed);
     }
 
     /// Readers open, idle of them, and the most allowed.

@@ -171,3 +171,65 @@ fn the_server_rides_out_a_database_outage() {
     }
     db.run(handle.stop(false));
 }
+
+/// PostgreSQL ending the sessions the server reads on, as a restart does, costs no answer: a
+/// read that finds its session ended runs again, and since the other readers are then
+/// suspect, each is pinged before it is taken (and replaced if it fails), even within the
+/// second in which readers are otherwise taken without a ping. (On SQLite there are no
+/// sessions to end.)
+#[test]
+fn reads_outlive_the_database_ending_their_sessions() {
+    let app = crate::helpers::spawn_app();
+    if !app.db.url.starts_with("postgres") {
+        return;
+    }
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    // A connection of the test's own, whose session is spared.
+    let mut options = sea_orm::ConnectOptions::new(app.db.url.clone());
+    options.max_connections(1);
+    let admin = app.db.run(sea_orm::Database::connect(options)).unwrap();
+    let number = |sql: String| -> i64 {
+        use sea_orm::ConnectionTrait;
+        app.db
+            .run(admin.query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql,
+            )))
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    // Page and count: two statements at once.
+    let both = "{ articles(first: 3) { totalCount nodes { title } } }";
+    // One statement: after its reader fails, the one it takes next is an idle one.
+    let one = "{ articles(first: 3) { nodes { title } } }";
+    let (expected_both, expected_one) = (app.data(both), app.data(one));
+    for _ in 0..3 {
+        // Several requests at once leave several readers idle, all used just now.
+        std::thread::scope(|threads| {
+            for _ in 0..4 {
+                threads.spawn(|| app.data(both));
+            }
+        });
+        let ended = number(format!(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ));
+        assert!(ended > 1, "{ended} sessions ended");
+        // The sessions are gone once their backends have exited.
+        for _ in 0..100 {
+            let left = number(format!(
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ));
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(app.data(one), expected_one);
+        assert_eq!(app.data(both), expected_both);
+    }
+    app.db.run(admin.close()).unwrap();
+}
