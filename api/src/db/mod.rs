@@ -14,15 +14,14 @@ mod readers;
 pub use planned::{planned_for_values, Db, OnStatement, PLAN_FOR_VALUES};
 
 /// Whether `error` says the connection it came from is unusable: its link failed (I/O,
-/// TLS, a protocol error, SQLite's worker thread gone) or PostgreSQL ended the session
-/// (connection exceptions, class 08, and shutdowns, 57P01–57P03). Such a statement did
-/// nothing, and a new connection may well succeed.
+/// TLS, SQLite's worker thread gone) or PostgreSQL ended the session (connection
+/// exceptions, class 08, and the 57P0x codes: administrator or crash shutdown, cannot
+/// connect now, database dropped, idle session timeout). A new connection may well
+/// succeed, and a read is safe to repeat. sqlx's protocol errors are not among them: most
+/// are the statement's own (too many parameters, a nul byte in SQLite's text).
 pub fn connection_unusable(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::WorkerCrashed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::WorkerCrashed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(database) => database
             .code()
             .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),

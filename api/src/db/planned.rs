@@ -96,8 +96,9 @@ impl Db {
     /// their statements' deadline each time one is taken, another round trip, because sqlx's
     /// pool cannot tell one connection from another. Readers cost neither: a SQLite reader's
     /// progress handler reads the deadline from a slot of its own, and a reader is pinged only
-    /// on PostgreSQL, when taken a second or more after it was last taken. The SQLite pages cost 16–30% less CPU (BENCHMARKS.md,
-    /// twelfth run). Writes and transactions stay on the pool, and reads are told to this
+    /// on PostgreSQL when taken a second or more after it was last taken, or on either
+    /// database once another reader has turned out unusable. The SQLite pages cost 16–30%
+    /// less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool, and reads are told to this
     /// handle's `on_statement` only (not to the pool's metric callback).
     pub fn with_own_readers(
         mut self,
@@ -257,9 +258,11 @@ impl Db {
 
     /// The rows `statement` selects, run on a reader taken from `readers`. A read whose
     /// reader turns out unusable (its link broke, or PostgreSQL ended its session, as when
-    /// the database restarted) runs once more, on a reader that answers a ping: it did
-    /// nothing, and a reader taken within a second of its last use is not pinged first. A
-    /// second such failure is the answer (the database is then most likely down).
+    /// the database restarted) runs once more, unless its request is past its deadline: a
+    /// read is safe to repeat, and a reader taken within a second of its last use is not
+    /// pinged first. Every such failure marks the other readers suspect, so the second try
+    /// runs on one that answers a ping. A second failure is the answer (the database is then
+    /// most likely down). Both tries are told to `on_statement`, the first as failed.
     async fn read<DB>(
         &self,
         readers: &Readers<DB>,
@@ -287,10 +290,13 @@ impl Db {
                     reader.finished();
                     return Ok(rows.into_iter().map(QueryResult::from).collect());
                 }
-                Err(error) if again && super::connection_unusable(&error) => {
+                Err(error) if super::connection_unusable(&error) => {
+                    readers.suspect();
+                    if !again || super::past_deadline() {
+                        return Err(reader.failed(error));
+                    }
                     tracing::warn!(%error, "a read found its connection unusable; reading again");
                     drop(reader.failed(error));
-                    readers.suspect();
                     again = false;
                 }
                 Err(error) => return Err(reader.failed(error)),

@@ -3,7 +3,8 @@
 //! statement's deadline with a round trip to the connection's thread. A SQLite reader keeps
 //! its statements' deadline where its progress handler reads it; a PostgreSQL reader has its
 //! `statement_timeout` from the server and is pinged only when taken a second or more after
-//! it was last taken. Like sqlx's pool, readers are closed after ten minutes idle or thirty
+//! it was last taken. Once a reader has turned out unusable, the others are pinged before
+//! they are next taken, on either database. Like sqlx's pool, readers are closed after ten minutes idle or thirty
 //! in all, and a reader whose statement was dropped unfinished is held until it has stopped.
 
 use std::future::Future;
@@ -92,7 +93,7 @@ impl Backend for Sqlite {
     }
 
     /// Never: SQLite runs in this process, so there is no link to test, and a reader whose
-    /// thread is gone is dropped when it fails (see [`Readers::failed`]).
+    /// thread is gone is dropped when it fails (see [`Taken::failed`]).
     fn ping_after(_: Duration) -> bool {
         false
     }
@@ -150,6 +151,7 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
     type Error = sqlx::Error;
 
     async fn create(&self) -> Result<Reader<DB>, sqlx::Error> {
+        let opened = since_epoch(Instant::now());
         let mut connection = self.options.connect().await?;
         let deadline = Arc::new(AtomicU64::new(NO_DEADLINE));
         DB::limit(&mut connection, deadline.clone()).await?;
@@ -157,16 +159,16 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
             connection,
             deadline,
             busy: false,
-            checked: since_epoch(Instant::now()),
+            checked: opened,
         })
     }
 
     /// A reader is taken again as it is (on PostgreSQL pinged first after a second since it
     /// was last taken, and on either database when another reader has turned out unusable
     /// since it was last known to work), without the ping sqlx's pool sends every connection
-    /// given back. One
-    /// past [`MAX_LIFETIME`] is closed instead, and so is one still busy: its statement was
-    /// dropped unfinished and the connection could not be seen to finish it (see [`Taken`]).
+    /// given back. One past [`MAX_LIFETIME`] is closed instead, and so is one still busy: its
+    /// statement was dropped unfinished and the connection could not be seen to finish it
+    /// (see [`Taken`]).
     async fn recycle(
         &self,
         reader: &mut Reader<DB>,
@@ -182,8 +184,9 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
         }
         let suspect = reader.checked < self.suspect_since.load(Ordering::Relaxed);
         if suspect || DB::ping_after(metrics.last_used()) {
+            let pinged = since_epoch(Instant::now());
             reader.connection.ping().await?;
-            reader.checked = since_epoch(Instant::now());
+            reader.checked = pinged;
         }
         Ok(())
     }
@@ -221,10 +224,13 @@ impl<DB: Backend> Taken<DB> {
 
     /// The statement failed with `error`, returned as sea-orm reports one. The reader is
     /// closed rather than given back when the error says its connection is unusable
-    /// ([`super::connection_unusable`]); a new one is opened when needed.
+    /// ([`super::connection_unusable`]) or the protocol went astray; a new one is opened when
+    /// needed.
     pub(super) fn failed(self, error: sqlx::Error) -> DbErr {
         let reader = self.done();
-        if let (true, Some(reader)) = (super::connection_unusable(&error), reader) {
+        let unusable =
+            super::connection_unusable(&error) || matches!(error, sqlx::Error::Protocol(_));
+        if let (true, Some(reader)) = (unusable, reader) {
             drop(Object::take(reader));
         }
         super::planned::query_error(error)
@@ -326,7 +332,7 @@ impl<DB: Backend> Readers<DB> {
         self.pool
             .manager()
             .suspect_since
-            .store(since_epoch(Instant::now()), Ordering::Relaxed);
+            .fetch_max(since_epoch(Instant::now()), Ordering::Relaxed);
     }
 
     /// Readers open, idle of them, and the most allowed.

@@ -32,6 +32,12 @@ pub struct RequestContext {
 /// 100-item page have asked for their relations, and a level costs two statements.
 const BATCH_YIELDS: usize = 16;
 
+/// How long a batch waits, after its yields, before it loads. async-graphql's default is a
+/// millisecond; on tokio's timer, which rounds a deadline up to the next whole millisecond,
+/// that is one to two, per level of a query. Zero leaves the wait to the end of the timer's
+/// current millisecond.
+const BATCH_DELAY: std::time::Duration = std::time::Duration::ZERO;
+
 /// Starts a batch after letting the rest of the request register its keys.
 /// The batch's statements count for the request that spawned it.
 fn spawn_batch(batch: futures_util::future::BoxFuture<'static, ()>) {
@@ -75,7 +81,8 @@ pub fn request_data(
             filters,
         },
         spawn_batch,
-    );
+    )
+    .delay(BATCH_DELAY);
     let context = RequestContext { db, filters, role };
     (context, loader)
 }
