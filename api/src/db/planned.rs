@@ -98,8 +98,9 @@ impl Db {
     /// progress handler reads the deadline from a slot of its own, and a reader is pinged only
     /// on PostgreSQL when taken a second or more after it was last taken, or on either
     /// database once another reader has turned out unusable. The SQLite pages cost 16–30%
-    /// less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool, and reads are told to this
-    /// handle's `on_statement` only (not to the pool's metric callback).
+    /// less CPU (BENCHMARKS.md, twelfth run). Writes and transactions stay on the pool, and
+    /// reads are told to this handle's `on_statement` only (not to the pool's metric
+    /// callback).
     pub fn with_own_readers(
         mut self,
         url: &str,

@@ -4,8 +4,9 @@
 //! its statements' deadline where its progress handler reads it; a PostgreSQL reader has its
 //! `statement_timeout` from the server and is pinged only when taken a second or more after
 //! it was last taken. Once a reader has turned out unusable, the others are pinged before
-//! they are next taken, on either database. Like sqlx's pool, readers are closed after ten minutes idle or thirty
-//! in all, and a reader whose statement was dropped unfinished is held until it has stopped.
+//! they are next taken, on either database. Like sqlx's pool, readers are closed after ten
+//! minutes idle or thirty in all, and a reader whose statement was dropped unfinished is held
+//! until it has stopped.
 
 use std::future::Future;
 use std::str::FromStr;
