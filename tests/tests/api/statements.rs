@@ -445,6 +445,13 @@ fn a_read_dropped_unfinished_does_not_hold_up_the_next() {
         };
         let endless = "WITH RECURSIVE c(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL \
                        SELECT n + 1 FROM c WHERE n < 100000000000) SELECT MAX(n) AS n FROM c";
+        // A reader open and idle first, so that the endless read is under way when it is
+        // dropped: opening one can take longer than the 100 ms on a busy machine, and a read
+        // dropped before its statement went out leaves no reader to hold.
+        assert_eq!(
+            number_of(&db, "SELECT CAST(1 AS BIGINT) AS n".to_owned()).await,
+            1
+        );
         let dropped = tokio::time::timeout(
             std::time::Duration::from_millis(100),
             content_api::db::within_deadline(
