@@ -115,14 +115,7 @@ impl SlowApp {
     /// Waits (up to `limit`) until the server's pool has no connection in use; whether it
     /// came to that. A connection whose statement still runs stays in use.
     fn pool_settles_within(&self, limit: Duration) -> bool {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if self.connections_in_use() == 0 {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        comes_within(limit, || self.connections_in_use() == 0)
     }
 
     /// On PostgreSQL, whether no statement of another session on this database runs a
@@ -130,14 +123,7 @@ impl SlowApp {
     /// shows as active until it has read the `Sync` behind its failed statement, which can be
     /// a moment after the error has reached the server and its reader has gone back.
     fn slow_statements_stop_within(&self, limit: Duration) -> bool {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if self.slow_statements_running() == 0 {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        comes_within(limit, || self.slow_statements_running() == 0)
     }
 
     /// On PostgreSQL, how many statements of other sessions on this database are running a
@@ -156,6 +142,18 @@ impl SlowApp {
             .unwrap();
         row.try_get::<i64>("", "running").unwrap()
     }
+}
+
+/// Whether `condition` holds within `limit`, looked at every 20 ms.
+fn comes_within(limit: Duration, condition: impl Fn() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 impl Drop for SlowApp {
