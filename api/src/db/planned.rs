@@ -61,6 +61,24 @@ enum OwnReaders {
     Postgres(Arc<Readers<Postgres>>),
 }
 
+impl OwnReaders {
+    /// Readers open, idle of them, and the most allowed.
+    fn usage(&self) -> (u32, usize, u32) {
+        match self {
+            OwnReaders::Sqlite(readers) => readers.usage(),
+            OwnReaders::Postgres(readers) => readers.usage(),
+        }
+    }
+
+    /// Closes the readers.
+    async fn close(&self) {
+        match self {
+            OwnReaders::Sqlite(readers) => readers.close().await,
+            OwnReaders::Postgres(readers) => readers.close().await,
+        }
+    }
+}
+
 impl Db {
     /// `connection` as it is: the statements this handle runs itself are told to no one,
     /// those it hands to sea-orm to `connection`'s metric callback if it has one.
@@ -106,25 +124,32 @@ impl Db {
         url: &str,
         statement_timeout: Option<Duration>,
     ) -> Result<Db, DbErr> {
+        /// Readers sized and timed as `pool`.
+        fn like<DB: Backend>(
+            pool: &sqlx::Pool<DB>,
+            url: &str,
+            statement_timeout: Option<Duration>,
+        ) -> Result<Arc<Readers<DB>>, DbErr> {
+            let options = pool.options();
+            Readers::new(
+                url,
+                usize::try_from(options.get_max_connections()).unwrap_or(usize::MAX),
+                options.get_acquire_timeout(),
+                statement_timeout,
+            )
+            .map(Arc::new)
+        }
         self.readers = match self.connection.get_database_backend() {
-            DbBackend::Sqlite if !super::is_in_memory(url) => {
-                let options = self.connection.get_sqlite_connection_pool().options();
-                Some(OwnReaders::Sqlite(Arc::new(Readers::new(
-                    url,
-                    usize::try_from(options.get_max_connections()).unwrap_or(4),
-                    options.get_acquire_timeout(),
-                    statement_timeout,
-                )?)))
-            }
-            DbBackend::Postgres => {
-                let options = self.connection.get_postgres_connection_pool().options();
-                Some(OwnReaders::Postgres(Arc::new(Readers::new(
-                    url,
-                    usize::try_from(options.get_max_connections()).unwrap_or(16),
-                    options.get_acquire_timeout(),
-                    statement_timeout,
-                )?)))
-            }
+            DbBackend::Sqlite if !super::is_in_memory(url) => Some(OwnReaders::Sqlite(like(
+                self.connection.get_sqlite_connection_pool(),
+                url,
+                statement_timeout,
+            )?)),
+            DbBackend::Postgres => Some(OwnReaders::Postgres(like(
+                self.connection.get_postgres_connection_pool(),
+                url,
+                statement_timeout,
+            )?)),
             _ => None,
         };
         Ok(self)
@@ -138,11 +163,7 @@ impl Db {
             DbBackend::Sqlite => usage(self.connection.get_sqlite_connection_pool()),
             _ => return None,
         };
-        let (open, idle, most) = match &self.readers {
-            Some(OwnReaders::Sqlite(readers)) => readers.usage(),
-            Some(OwnReaders::Postgres(readers)) => readers.usage(),
-            None => (0, 0, 0),
-        };
+        let (open, idle, most) = self.readers.as_ref().map_or((0, 0, 0), OwnReaders::usage);
         Some((pool.0 + open, pool.1 + idle, pool.2 + most))
     }
 
@@ -153,10 +174,8 @@ impl Db {
 
     /// Closes the pool and the readers.
     pub async fn close(self) -> Result<(), DbErr> {
-        match &self.readers {
-            Some(OwnReaders::Sqlite(readers)) => readers.close().await,
-            Some(OwnReaders::Postgres(readers)) => readers.close().await,
-            None => {}
+        if let Some(readers) = &self.readers {
+            readers.close().await;
         }
         self.connection.close().await
     }

@@ -194,11 +194,11 @@ impl<DB: Backend> managed::Manager for Manager<DB> {
 }
 
 /// A reader taken for one statement. Dropped before it is done with ([`Taken::finished`],
-/// [`Taken::failed`]), its statement was dropped
-/// unfinished (its request cancelled) and may still be running: the reader is given back only
-/// once its connection answers a ping, which queues behind that statement (on SQLite stopped
-/// at its own deadline, on PostgreSQL at `statement_timeout`). Until then it counts against
-/// the pool's size, so that the pool still bounds the statements running, as sqlx's does.
+/// [`Taken::failed`]), its statement was dropped unfinished (its request cancelled) and may
+/// still be running: the reader is given back only once its connection answers a ping, which
+/// queues behind that statement (on SQLite stopped at its own deadline, on PostgreSQL at
+/// `statement_timeout`). Until then it counts against the pool's size, so that the pool still
+/// bounds the statements running, as sqlx's does.
 pub(super) struct Taken<DB: Backend>(Option<Object<Manager<DB>>>);
 
 impl<DB: Backend> Taken<DB> {
