@@ -1,12 +1,13 @@
 //! The `Article` type: a thin wrapper over the stored row; relations load through the
 //! request's DataLoader.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, Object, Result, SelectionField, ID};
 use chrono::{DateTime, Utc};
 use entity::article;
 
+use super::ahead::{self, Ahead, Loads, PageNode};
 use super::connection::{connection, page_request};
-use super::context::load;
+use super::context::{load, load_with};
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, ArticleStatus};
 use super::error::GqlResult;
@@ -20,11 +21,86 @@ use super::plain::{plain_fields, Plain};
 use super::selection;
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
 use crate::service::article::ArticleParent;
+use crate::service::filter::PersonFilter as ServicePersonFilter;
 use crate::service::page::PageRequest;
+use futures_util::future::BoxFuture;
 
-/// A piece of content: news, a briefing, a commentary.
+/// A piece of content: news, a briefing, a commentary; with what its page loaded ahead.
 #[derive(Clone)]
-pub struct Article(pub article::Model);
+pub struct Article(pub article::Model, pub Ahead);
+
+impl Article {
+    /// The article of `row`, nothing loaded ahead.
+    pub fn of(row: article::Model) -> Article {
+        Article(row, Ahead::default())
+    }
+}
+
+impl PageNode for Article {
+    type Model = article::Model;
+    const LOADS_AHEAD: bool = true;
+
+    fn new(row: article::Model, ahead: &Ahead) -> Article {
+        Article(row, ahead.clone())
+    }
+
+    /// The page's sources, tags and people, as each selection of those fields asks for them.
+    fn load_ahead<'a>(
+        ctx: &'a Context<'_>,
+        nodes: Vec<SelectionField<'a>>,
+        rows: Vec<&'a article::Model>,
+    ) -> Option<BoxFuture<'a, Ahead>> {
+        let mut loads = Loads::new(ctx);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "source") {
+            let columns = selection::of_selection(field);
+            keys.extend(
+                rows.iter()
+                    .filter_map(|row| Some(SourceById(row.source_id?, columns))),
+            );
+        }
+        loads.add(keys);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "tags") {
+            let columns = selection::of_selection(field);
+            keys.extend(rows.iter().map(|row| TagsOfArticle(row.id, columns)));
+        }
+        loads.add(keys);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "people") {
+            let Some((filter, page)) = people_arguments(&field) else {
+                continue;
+            };
+            let columns = selection::of_connection_at(field.into());
+            keys.extend(rows.iter().map(|row| PeopleOfArticle {
+                article: row.id,
+                filter: filter.clone(),
+                page: page.clone(),
+                columns,
+            }));
+        }
+        loads.add(keys);
+        Some(Box::pin(loads.run()))
+    }
+}
+
+/// The filter and page of a selection of `Article.people`, as its resolver reads them; `None`
+/// when they do not parse (the field reports that itself).
+fn people_arguments(
+    field: &SelectionField<'_>,
+) -> Option<(Option<ServicePersonFilter>, PageRequest)> {
+    let arguments = ahead::arguments(field)?;
+    let filter: Option<Box<PersonFilter>> = ahead::argument(&arguments, "filter").ok()?;
+    let page = page_request(
+        ahead::argument(&arguments, "first").ok()?,
+        ahead::argument(&arguments, "after").ok()?,
+        ahead::argument(&arguments, "last").ok()?,
+        ahead::argument(&arguments, "before").ok()?,
+    )
+    .ok()?;
+    let filter = filter.map(|f| f.into_service("filter")).transpose().ok()?;
+    Some((filter, page))
+}
 
 connection!(
     ArticleConnection,
@@ -104,13 +180,16 @@ impl Article {
         let Some(source) = self.0.source_id else {
             return Ok(None);
         };
-        Ok(load(ctx, SourceById(source, selection::of_field(ctx)))
-            .await?
-            .map(|source| Plain(Source(source))))
+        Ok(
+            load_with(ctx, &self.1, SourceById(source, selection::of_field(ctx)))
+                .await?
+                .map(|source| Plain(Source(source))),
+        )
     }
     /// Its tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Tag>>> {
-        let tags = load(ctx, TagsOfArticle(self.0.id, selection::of_field(ctx))).await?;
+        let key = TagsOfArticle(self.0.id, selection::of_field(ctx));
+        let tags = load_with(ctx, &self.1, key).await?;
         Ok(tags
             .unwrap_or_default()
             .into_iter()
@@ -131,8 +210,9 @@ impl Article {
         let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
         // The key moves into the boxed load now, not at the await, so that this
         // future stays small (see `context::load`).
-        let loading = load(
+        let loading = load_with(
             ctx,
+            &self.1,
             PeopleOfArticle {
                 article: self.0.id,
                 filter: filter.clone(),
@@ -150,13 +230,17 @@ impl Article {
         Ok(meetings
             .unwrap_or_default()
             .into_iter()
-            .map(Meeting)
+            .map(Meeting::of)
             .collect())
     }
     /// What people said, in the order the article reports it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
         let quotes = load(ctx, QuotesOfArticle(self.0.id)).await?;
-        Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
+        Ok(quotes
+            .unwrap_or_default()
+            .into_iter()
+            .map(Quote::of)
+            .collect())
     }
 }
 

@@ -1,7 +1,9 @@
 //! Relay connections: `PageInfo`, the page arguments, and one macro that writes the
 //! `XConnection`/`XEdge` pair of every list with the contract's fields.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, SelectionField, SimpleObject};
+
+use super::ahead::{Ahead, PageNode};
 
 use crate::service::page::{Page, PageRequest};
 use crate::AppResult;
@@ -41,6 +43,22 @@ pub fn page_request(
     PageRequest::new(first, after, last, before)
 }
 
+/// What the page of `rows` loads ahead for its nodes (see [`PageNode`]): nothing, at no cost, for
+/// a type that loads nothing ahead; `nodes` gives the selections of one node.
+pub async fn load_ahead<'a, N: PageNode>(
+    ctx: &'a Context<'_>,
+    rows: impl IntoIterator<Item = &'a N::Model>,
+    nodes: impl FnOnce() -> Vec<SelectionField<'a>>,
+) -> Ahead {
+    if !N::LOADS_AHEAD {
+        return Ahead::default();
+    }
+    match N::load_ahead(ctx, nodes(), rows.into_iter().collect()) {
+        Some(loading) => loading.await,
+        None => Ahead::default(),
+    }
+}
+
 /// Writes a connection type and its edge type. The connection holds a service page of
 /// `$model`s, wraps each in `$node`, and answers `totalCount` only when asked, through
 /// [`crate::graphql::count::Total`].
@@ -55,25 +73,39 @@ macro_rules! connection {
         #[async_graphql::Object]
         impl $connection {
             /// The rows of this page, each with its cursor.
-            async fn edges(&self) -> Vec<$edge<'_>> {
-                self.page
-                    .nodes()
-                    .iter()
+            async fn edges(&self, ctx: &async_graphql::Context<'_>) -> Vec<$edge<'_>> {
+                let rows = self.page.nodes();
+                let ahead = $crate::graphql::connection::load_ahead::<$node>(ctx, rows, || {
+                    ctx.look_ahead().field("node").selection_fields()
+                })
+                .await;
+                rows.iter()
                     .enumerate()
                     .map(|(index, node)| $edge {
                         page: &self.page,
                         index,
                         node,
+                        ahead: ahead.clone(),
                     })
                     .collect()
             }
 
             /// The rows of this page.
-            async fn nodes(&self) -> Vec<$crate::graphql::plain::Plain<$node>> {
-                self.page
-                    .nodes()
-                    .iter()
-                    .map(|node| $crate::graphql::plain::Plain($node(node.clone())))
+            async fn nodes(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> Vec<$crate::graphql::plain::Plain<$node>> {
+                let rows = self.page.nodes();
+                let ahead = $crate::graphql::connection::load_ahead::<$node>(ctx, rows, || {
+                    vec![ctx.field()]
+                })
+                .await;
+                rows.iter()
+                    .map(|node| {
+                        $crate::graphql::plain::Plain(
+                            <$node as $crate::graphql::ahead::PageNode>::new(node.clone(), &ahead),
+                        )
+                    })
                     .collect()
             }
 
@@ -96,6 +128,7 @@ macro_rules! connection {
             page: &'a $crate::service::page::Page<$model>,
             index: usize,
             node: &'a $model,
+            ahead: $crate::graphql::ahead::Ahead,
         }
 
         #[doc = concat!("One of ", $what, " and its cursor.")]
@@ -108,7 +141,10 @@ macro_rules! connection {
 
             /// The row.
             async fn node(&self) -> $crate::graphql::plain::Plain<$node> {
-                $crate::graphql::plain::Plain($node(self.node.clone()))
+                $crate::graphql::plain::Plain(<$node as $crate::graphql::ahead::PageNode>::new(
+                    self.node.clone(),
+                    &self.ahead,
+                ))
             }
         }
     };

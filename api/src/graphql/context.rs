@@ -7,9 +7,10 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Result};
 use entity::Role;
-use futures_util::future::BoxFuture;
+use futures_util::future::{ready, BoxFuture, Either, Ready};
 use futures_util::FutureExt;
 
+use super::ahead::Ahead;
 use super::error::GqlResult;
 use super::loaders::ContentLoader;
 use crate::db::Db;
@@ -133,4 +134,24 @@ where
 {
     let loader = loader(ctx);
     Box::pin(async move { loader?.load_one(key).await.gql() })
+}
+
+/// What loading a key of type `K` answers.
+type Loading<K> = Result<Option<<ContentLoader as Loader<K>>::Value>>;
+
+/// As [`load`], for a field of a node whose page loaded `key` ahead (see `ahead`): then the
+/// value loaded ahead, at once.
+pub fn load_with<'a, K>(
+    ctx: &Context<'a>,
+    ahead: &Ahead,
+    key: K,
+) -> Either<Ready<Loading<K>>, BoxFuture<'a, Loading<K>>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    ContentLoader: Loader<K, Error = Arc<AppError>>,
+{
+    match ahead.get(&key) {
+        Some(found) => Either::Left(ready(Ok(found))),
+        None => Either::Right(load(ctx, key)),
+    }
 }

@@ -1,12 +1,14 @@
 //! The `Meeting` and `Participant` types.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, Object, Result, SelectionField, ID};
 use chrono::{DateTime, Utc};
 use entity::meeting;
+use futures_util::future::BoxFuture;
 
+use super::ahead::{self, Ahead, Loads, PageNode};
 use super::article::articles_of;
 use super::connection::{connection, page_request};
-use super::context::load;
+use super::context::{load, load_with};
 use super::enums::{ArticleOrder, ParticipantRole};
 use super::error::GqlResult;
 use super::filter::ArticleFilter;
@@ -19,9 +21,51 @@ use super::{ArticleConnection, Person, Quote};
 use crate::service::article::ArticleParent;
 use crate::service::person::Participation;
 
-/// A meeting: who met whom, when and where.
+/// A meeting: who met whom, when and where; with what its page loaded ahead.
 #[derive(Clone)]
-pub struct Meeting(pub meeting::Model);
+pub struct Meeting(pub meeting::Model, pub Ahead);
+
+impl Meeting {
+    /// The meeting of `row`, nothing loaded ahead.
+    pub fn of(row: meeting::Model) -> Meeting {
+        Meeting(row, Ahead::default())
+    }
+}
+
+impl PageNode for Meeting {
+    type Model = meeting::Model;
+    const LOADS_AHEAD: bool = true;
+
+    fn new(row: meeting::Model, ahead: &Ahead) -> Meeting {
+        Meeting(row, ahead.clone())
+    }
+
+    /// The page's participants, as each selection of `participants` asks for them.
+    fn load_ahead<'a>(
+        ctx: &'a Context<'_>,
+        nodes: Vec<SelectionField<'a>>,
+        rows: Vec<&'a meeting::Model>,
+    ) -> Option<BoxFuture<'a, Ahead>> {
+        let mut loads = Loads::new(ctx);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "participants") {
+            let Some(arguments) = ahead::arguments(&field) else {
+                continue;
+            };
+            let Ok(role) = ahead::argument::<Option<ParticipantRole>>(&arguments, "role") else {
+                continue;
+            };
+            let columns = selection::of_child_at(field, "person");
+            keys.extend(rows.iter().map(|row| ParticipantsOfMeeting {
+                meeting: row.id,
+                role: role.map(Into::into),
+                columns,
+            }));
+        }
+        loads.add(keys);
+        Some(Box::pin(loads.run()))
+    }
+}
 
 connection!(
     MeetingConnection,
@@ -94,7 +138,7 @@ impl Meeting {
             role: role.map(Into::into),
             columns: selection::of_child(ctx, "person"),
         };
-        let participants = load(ctx, key).await?;
+        let participants = load_with(ctx, &self.1, key).await?;
         Ok(participants
             .unwrap_or_default()
             .into_iter()
@@ -127,7 +171,11 @@ impl Meeting {
     /// What was said there, as published articles report it.
     async fn quotes(&self, ctx: &Context<'_>) -> Result<Vec<Quote>> {
         let quotes = load(ctx, QuotesOfMeeting(self.0.id)).await?;
-        Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
+        Ok(quotes
+            .unwrap_or_default()
+            .into_iter()
+            .map(Quote::of)
+            .collect())
     }
     /// When the record was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
@@ -150,6 +198,6 @@ impl Participant {
     }
     /// The person.
     async fn person(&self) -> Plain<Person> {
-        Plain(Person(self.0.person.clone()))
+        Plain(Person::of(self.0.person.clone()))
     }
 }

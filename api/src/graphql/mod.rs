@@ -1,6 +1,7 @@
 //! The GraphQL schema: one module per type with thin resolvers over the service layer,
 //! connections, DataLoaders and the request context.
 
+mod ahead;
 mod article;
 mod connection;
 pub mod context;

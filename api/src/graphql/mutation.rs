@@ -406,7 +406,7 @@ impl Mutation {
     /// Makes an article (a DRAFT unless `status` says otherwise); a missing slug is made
     /// from the title.
     async fn create_article(&self, ctx: &Context<'_>, input: ArticleInput) -> Result<Article> {
-        change!(ctx, |db| edit::article::create(db, input.into())).map(Article)
+        change!(ctx, |db| edit::article::create(db, input.into())).map(Article::of)
     }
     /// Changes the fields the patch names. With `expectedVersion`, refused with CONFLICT
     /// unless the article is still at that version.
@@ -424,7 +424,7 @@ impl Mutation {
             input.into(),
             expected_version
         ))
-        .map(Article)
+        .map(Article::of)
     }
     /// Deletes an article with its links and quotes; returns its ID.
     async fn delete_article(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
@@ -440,22 +440,22 @@ impl Mutation {
         published_at: Option<DateTime<Utc>>,
     ) -> Result<Article> {
         let id = target(&id, NodeKind::Article)?;
-        change!(ctx, |db| edit::article::publish(db, id, published_at)).map(Article)
+        change!(ctx, |db| edit::article::publish(db, id, published_at)).map(Article::of)
     }
     /// Returns an article to DRAFT.
     async fn unpublish_article(&self, ctx: &Context<'_>, id: ID) -> Result<Article> {
         let id = target(&id, NodeKind::Article)?;
-        change!(ctx, |db| edit::article::unpublish(db, id)).map(Article)
+        change!(ctx, |db| edit::article::unpublish(db, id)).map(Article::of)
     }
 
     /// Makes a person; a missing slug is made from the name.
     async fn create_person(&self, ctx: &Context<'_>, input: PersonInput) -> Result<Person> {
-        change!(ctx, |db| edit::person::create(db, input.into())).map(Person)
+        change!(ctx, |db| edit::person::create(db, input.into())).map(Person::of)
     }
     /// Changes the fields the patch names.
     async fn update_person(&self, ctx: &Context<'_>, id: ID, input: PersonPatch) -> Result<Person> {
         let id = target(&id, NodeKind::Person)?;
-        change!(ctx, |db| edit::person::update(db, id, input.into())).map(Person)
+        change!(ctx, |db| edit::person::update(db, id, input.into())).map(Person::of)
     }
     /// Deletes a person with their aliases, positions, participations, mentions and quotes.
     async fn delete_person(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
@@ -466,7 +466,7 @@ impl Mutation {
 
     /// Makes a meeting; a missing slug is made from the title.
     async fn create_meeting(&self, ctx: &Context<'_>, input: MeetingInput) -> Result<Meeting> {
-        change!(ctx, |db| edit::meeting::create(db, input.into())).map(Meeting)
+        change!(ctx, |db| edit::meeting::create(db, input.into())).map(Meeting::of)
     }
     /// Changes the fields the patch names.
     async fn update_meeting(
@@ -476,7 +476,7 @@ impl Mutation {
         input: MeetingPatch,
     ) -> Result<Meeting> {
         let id = target(&id, NodeKind::Meeting)?;
-        change!(ctx, |db| edit::meeting::update(db, id, input.into())).map(Meeting)
+        change!(ctx, |db| edit::meeting::update(db, id, input.into())).map(Meeting::of)
     }
     /// Deletes a meeting.
     async fn delete_meeting(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
@@ -534,7 +534,7 @@ impl Mutation {
             article: Change::Set(reference(&input.article_id, NodeKind::Article)),
             meeting: given(input.meeting_id, |id| reference(&id, NodeKind::Meeting)),
         };
-        change!(ctx, |db| edit::quote::create(db, changes)).map(Quote)
+        change!(ctx, |db| edit::quote::create(db, changes)).map(Quote::of)
     }
     /// Changes the fields the patch names; a quote moved to another article goes last there.
     async fn update_quote(&self, ctx: &Context<'_>, id: ID, input: QuotePatch) -> Result<Quote> {
@@ -546,7 +546,7 @@ impl Mutation {
             article: patched(input.article_id, |id| reference(&id, NodeKind::Article)),
             meeting: patched(input.meeting_id, |id| reference(&id, NodeKind::Meeting)),
         };
-        change!(ctx, |db| edit::quote::update(db, id, changes)).map(Quote)
+        change!(ctx, |db| edit::quote::update(db, id, changes)).map(Quote::of)
     }
     /// Deletes a quote.
     async fn delete_quote(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {

@@ -26,19 +26,19 @@ pub async fn load_node(ctx: &Context<'_>, id: &ID, field: &str) -> Result<Option
     Ok(match kind {
         NodeKind::Article => load(ctx, ArticleById::whole(id))
             .await?
-            .map(|m| Node::Article(Article(m))),
+            .map(|m| Node::Article(Article::of(m))),
         NodeKind::Person => load(ctx, PersonById::whole(id))
             .await?
-            .map(|m| Node::Person(Person(m))),
+            .map(|m| Node::Person(Person::of(m))),
         NodeKind::Meeting => load(ctx, MeetingById(id))
             .await?
-            .map(|m| Node::Meeting(Meeting(m))),
+            .map(|m| Node::Meeting(Meeting::of(m))),
         NodeKind::Source => load(ctx, SourceById::whole(id))
             .await?
             .map(|m| Node::Source(Source(m))),
         NodeKind::Tag => load(ctx, TagById(id)).await?.map(|m| Node::Tag(Tag(m))),
         NodeKind::Quote => load(ctx, QuoteById(id))
             .await?
-            .map(|m| Node::Quote(Quote(m))),
+            .map(|m| Node::Quote(Quote::of(m))),
     })
 }

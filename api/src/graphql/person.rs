@@ -1,12 +1,14 @@
 //! The `Person` and `Position` types, and the person's meetings with the role on each edge.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, Object, Result, SelectionField, ID};
 use chrono::{DateTime, Utc};
 use entity::{person, position};
+use futures_util::future::BoxFuture;
 
+use super::ahead::{self, Ahead, Loads, PageNode};
 use super::article::articles_of;
-use super::connection::{connection, page_request, PageInfo};
-use super::context::load;
+use super::connection::{connection, load_ahead, page_request, PageInfo};
+use super::context::{load, load_with};
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
 use super::error::GqlResult;
@@ -23,9 +25,41 @@ use crate::service::article::ArticleParent;
 use crate::service::meeting::Attendance;
 use crate::service::page::Page;
 
-/// Someone articles mention and meetings gather.
+/// Someone articles mention and meetings gather; with what their page loaded ahead.
 #[derive(Clone)]
-pub struct Person(pub person::Model);
+pub struct Person(pub person::Model, pub Ahead);
+
+impl Person {
+    /// The person of `row`, nothing loaded ahead.
+    pub fn of(row: person::Model) -> Person {
+        Person(row, Ahead::default())
+    }
+}
+
+impl PageNode for Person {
+    type Model = person::Model;
+    const LOADS_AHEAD: bool = true;
+
+    fn new(row: person::Model, ahead: &Ahead) -> Person {
+        Person(row, ahead.clone())
+    }
+
+    /// The page's positions, as each selection of `positions` asks for them.
+    fn load_ahead<'a>(
+        ctx: &'a Context<'_>,
+        nodes: Vec<SelectionField<'a>>,
+        rows: Vec<&'a person::Model>,
+    ) -> Option<BoxFuture<'a, Ahead>> {
+        let mut loads = Loads::new(ctx);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "positions") {
+            let columns = selection::of_selection(field);
+            keys.extend(rows.iter().map(|row| PositionsOfPerson(row.id, columns)));
+        }
+        loads.add(keys);
+        Some(Box::pin(loads.run()))
+    }
+}
 
 connection!(
     PersonConnection,
@@ -86,7 +120,8 @@ impl Person {
     }
     /// Offices held, in the order given.
     async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Position>>> {
-        let positions = load(ctx, PositionsOfPerson(self.0.id, selection::of_field(ctx))).await?;
+        let key = PositionsOfPerson(self.0.id, selection::of_field(ctx));
+        let positions = load_with(ctx, &self.1, key).await?;
         Ok(positions
             .unwrap_or_default()
             .into_iter()
@@ -213,24 +248,31 @@ pub struct PersonMeetingConnection {
 #[Object]
 impl PersonMeetingConnection {
     /// The meetings of this page, each with the person's role and its cursor.
-    async fn edges(&self) -> Vec<PersonMeetingEdge<'_>> {
-        self.page
-            .nodes()
-            .iter()
+    async fn edges(&self, ctx: &Context<'_>) -> Vec<PersonMeetingEdge<'_>> {
+        let rows = self.page.nodes();
+        let ahead = load_ahead::<Meeting>(ctx, rows.iter().map(|row| &row.meeting), || {
+            ctx.look_ahead().field("node").selection_fields()
+        })
+        .await;
+        rows.iter()
             .enumerate()
             .map(|(index, attendance)| PersonMeetingEdge {
                 page: &self.page,
                 index,
                 attendance,
+                ahead: ahead.clone(),
             })
             .collect()
     }
     /// The meetings of this page.
-    async fn nodes(&self) -> Vec<Meeting> {
-        self.page
-            .nodes()
-            .iter()
-            .map(|attendance| Meeting(attendance.meeting.clone()))
+    async fn nodes(&self, ctx: &Context<'_>) -> Vec<Meeting> {
+        let rows = self.page.nodes();
+        let ahead = load_ahead::<Meeting>(ctx, rows.iter().map(|row| &row.meeting), || {
+            vec![ctx.field()]
+        })
+        .await;
+        rows.iter()
+            .map(|attendance| Meeting::new(attendance.meeting.clone(), &ahead))
             .collect()
     }
     /// Where this page sits in the list.
@@ -248,6 +290,7 @@ pub struct PersonMeetingEdge<'a> {
     page: &'a Page<Attendance>,
     index: usize,
     attendance: &'a Attendance,
+    ahead: Ahead,
 }
 
 /// A meeting the person took part in, the role they had, and its cursor.
@@ -263,6 +306,6 @@ impl PersonMeetingEdge<'_> {
     }
     /// The meeting.
     async fn node(&self) -> Plain<Meeting> {
-        Plain(Meeting(self.attendance.meeting.clone()))
+        Plain(Meeting::new(self.attendance.meeting.clone(), &self.ahead))
     }
 }

@@ -190,7 +190,7 @@ impl Query {
                     .gql()?
             }
         };
-        Ok(found.map(Article))
+        Ok(found.map(Article::of))
     }
 
     /// The articles, newest first unless `orderBy` says otherwise.
@@ -278,7 +278,7 @@ impl Query {
         let found =
             find_one::<person::Entity, _>(ctx, id, slug, NodeKind::Person, PersonById::whole)
                 .await?;
-        Ok(found.map(Person))
+        Ok(found.map(Person::of))
     }
 
     /// The people, by name unless `orderBy` says otherwise.
@@ -328,7 +328,7 @@ impl Query {
     ) -> Result<Option<Meeting>> {
         let found =
             find_one::<meeting::Entity, _>(ctx, id, slug, NodeKind::Meeting, MeetingById).await?;
-        Ok(found.map(Meeting))
+        Ok(found.map(Meeting::of))
     }
 
     /// The meetings, latest first unless `orderBy` says otherwise.

@@ -1,10 +1,12 @@
 //! The `Quote` type.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, Object, Result, SelectionField, ID};
 use entity::quote;
+use futures_util::future::BoxFuture;
 
+use super::ahead::{self, Ahead, Loads, PageNode};
 use super::connection::connection;
-use super::context::load;
+use super::context::{load, load_with};
 use super::id::{encode, NodeKind};
 use super::loaders::{ArticleById, MeetingById, PersonById};
 use super::plain::{plain_fields, Plain};
@@ -12,9 +14,48 @@ use super::selection;
 use super::{Article, Meeting, Person};
 use crate::AppError;
 
-/// What a person said, as an article reports it.
+/// What a person said, as an article reports it; with what its page loaded ahead.
 #[derive(Clone)]
-pub struct Quote(pub quote::Model);
+pub struct Quote(pub quote::Model, pub Ahead);
+
+impl Quote {
+    /// The quote of `row`, nothing loaded ahead.
+    pub fn of(row: quote::Model) -> Quote {
+        Quote(row, Ahead::default())
+    }
+}
+
+impl PageNode for Quote {
+    type Model = quote::Model;
+    const LOADS_AHEAD: bool = true;
+
+    fn new(row: quote::Model, ahead: &Ahead) -> Quote {
+        Quote(row, ahead.clone())
+    }
+
+    /// The page's people and articles, as each selection of `person` and `article` asks for
+    /// them.
+    fn load_ahead<'a>(
+        ctx: &'a Context<'_>,
+        nodes: Vec<SelectionField<'a>>,
+        rows: Vec<&'a quote::Model>,
+    ) -> Option<BoxFuture<'a, Ahead>> {
+        let mut loads = Loads::new(ctx);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "person") {
+            let columns = selection::of_selection(field);
+            keys.extend(rows.iter().map(|row| PersonById(row.person_id, columns)));
+        }
+        loads.add(keys);
+        let mut keys = Vec::new();
+        for field in ahead::fields(&nodes, "article") {
+            let columns = selection::of_selection(field);
+            keys.extend(rows.iter().map(|row| ArticleById(row.article_id, columns)));
+        }
+        loads.add(keys);
+        Some(Box::pin(loads.run()))
+    }
+}
 
 connection!(QuoteConnection, QuoteEdge, Quote, quote::Model, "quotes");
 
@@ -46,18 +87,16 @@ impl Quote {
     }
     /// Who said it.
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
-        let person = load(ctx, PersonById(self.0.person_id, selection::of_field(ctx))).await?;
-        person.map(Person).ok_or_else(|| dangling("person"))
+        let key = PersonById(self.0.person_id, selection::of_field(ctx));
+        let person = load_with(ctx, &self.1, key).await?;
+        person.map(Person::of).ok_or_else(|| dangling("person"))
     }
     /// The article that reports it.
     async fn article(&self, ctx: &Context<'_>) -> Result<Plain<Article>> {
-        let article = load(
-            ctx,
-            ArticleById(self.0.article_id, selection::of_field(ctx)),
-        )
-        .await?;
+        let key = ArticleById(self.0.article_id, selection::of_field(ctx));
+        let article = load_with(ctx, &self.1, key).await?;
         article
-            .map(|article| Plain(Article(article)))
+            .map(|article| Plain(Article::of(article)))
             .ok_or_else(|| dangling("article"))
     }
     /// The meeting where it was said.
@@ -65,6 +104,6 @@ impl Quote {
         let Some(meeting) = self.0.meeting_id else {
             return Ok(None);
         };
-        Ok(load(ctx, MeetingById(meeting)).await?.map(Meeting))
+        Ok(load(ctx, MeetingById(meeting)).await?.map(Meeting::of))
     }
 }

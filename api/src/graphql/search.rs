@@ -157,15 +157,15 @@ pub async fn search_all(
                 SearchKind::Article => articles
                     .get(&ArticleById::whole(hit.id))
                     .cloned()
-                    .map(|m| SearchResult::Article(Article(m))),
+                    .map(|m| SearchResult::Article(Article::of(m))),
                 SearchKind::Person => people
                     .get(&PersonById::whole(hit.id))
                     .cloned()
-                    .map(|m| SearchResult::Person(Person(m))),
+                    .map(|m| SearchResult::Person(Person::of(m))),
                 SearchKind::Meeting => meetings
                     .get(&MeetingById(hit.id))
                     .cloned()
-                    .map(|m| SearchResult::Meeting(Meeting(m))),
+                    .map(|m| SearchResult::Meeting(Meeting::of(m))),
                 SearchKind::Source => sources
                     .get(&SourceById::whole(hit.id))
                     .cloned()

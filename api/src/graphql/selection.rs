@@ -3,7 +3,7 @@
 //! every column, so that a field added to a type is never answered from a placeholder (see
 //! `service::columns`).
 
-use async_graphql::{Context, SelectionField};
+use async_graphql::{Context, Lookahead, SelectionField};
 use entity::{article, meeting, person, position, quote, source, tag};
 
 use crate::service::columns::{Columns, Partial};
@@ -42,7 +42,11 @@ fn of_objects<'a, E: Reads>(objects: impl IntoIterator<Item = SelectionField<'a>
 /// The columns the nodes of the connection being resolved need (under `nodes` and
 /// `edges.node`, through fragments too).
 pub(super) fn of_connection<E: Reads>(ctx: &Context<'_>) -> Columns<E> {
-    let selection = ctx.look_ahead();
+    of_connection_at(ctx.look_ahead())
+}
+
+/// The columns the nodes of the connection `selection` need (see [`of_connection`]).
+pub(super) fn of_connection_at<E: Reads>(selection: Lookahead<'_>) -> Columns<E> {
     let nodes = selection.field("nodes").selection_fields();
     let edge_nodes = selection.field("edges").field("node").selection_fields();
     of_objects(nodes.into_iter().chain(edge_nodes))
@@ -53,9 +57,19 @@ pub(super) fn of_child<E: Reads>(ctx: &Context<'_>, name: &str) -> Columns<E> {
     of_objects(ctx.look_ahead().field(name).selection_fields())
 }
 
+/// The columns the objects under the field `name` of the selected `field` need.
+pub(super) fn of_child_at<E: Reads>(field: SelectionField<'_>, name: &str) -> Columns<E> {
+    of_objects(Lookahead::from(field).field(name).selection_fields())
+}
+
 /// The columns the object (or list of objects) being resolved needs.
 pub(super) fn of_field<E: Reads>(ctx: &Context<'_>) -> Columns<E> {
-    of_objects([ctx.field()])
+    of_selection(ctx.field())
+}
+
+/// The columns the object (or list of objects) of the selected `field` needs.
+pub(super) fn of_selection<E: Reads>(field: SelectionField<'_>) -> Columns<E> {
+    of_objects([field])
 }
 
 /// Whether `field` is the camel case of the snake case `column` (`publishedAt`,

@@ -18,6 +18,8 @@ use crate::service::article::ArticleParent;
 #[derive(Clone)]
 pub struct Source(pub source::Model);
 
+super::ahead::loads_nothing_ahead!(Source, source::Model);
+
 connection!(
     SourceConnection,
     SourceEdge,

@@ -17,6 +17,8 @@ use crate::service::article::ArticleParent;
 #[derive(Clone)]
 pub struct Tag(pub tag::Model);
 
+super::ahead::loads_nothing_ahead!(Tag, tag::Model);
+
 connection!(TagConnection, TagEdge, Tag, tag::Model, "tags");
 
 plain_fields!(Tag {

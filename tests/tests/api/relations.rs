@@ -248,3 +248,125 @@ fn fields_answered_in_place_match_those_async_graphql_resolves() {
         assert!(text.contains(present), "{present} missing from {fast:#}");
     }
 }
+
+/// The selection of an article that the page tests below ask for both on a page's nodes (where
+/// the page loads the relations ahead, `graphql::ahead`) and on the article alone (where each
+/// field loads its own): aliases with other arguments and columns, a fragment, variables.
+const ARTICLE_SELECTION: &str = "slug source { slug } s2: source { name kind } tags { slug } ...more \
+    few: people(first: 1) { nodes { slug positions { title } } } \
+    many: people(first: $n, filter: $f) { totalCount edges { node { name positions { organization } } } }";
+const ARTICLE_FRAGMENT: &str =
+    "fragment more on Article { tags { name } people(first: 3) { nodes { slug } } }";
+
+#[test]
+fn relations_a_page_loads_ahead_are_those_each_article_loads_alone() {
+    let app = spawn_app();
+    let variables = json!({"n": 5, "f": {"name": {"contains": "ERSON"}}});
+    let page = app.graphql(
+        &format!(
+            "query($n: Int, $f: PersonFilter) {{ articles(first: 25) {{ nodes {{ {ARTICLE_SELECTION} }} \
+             edges {{ node {{ {ARTICLE_SELECTION} }} }} }} }} {ARTICLE_FRAGMENT}"
+        ),
+        variables.clone(),
+    );
+    assert!(page.get("errors").is_none(), "{page:#}");
+    let nodes = page["data"]["articles"]["nodes"].as_array().unwrap();
+    let edges = page["data"]["articles"]["edges"].as_array().unwrap();
+    assert_eq!(nodes.len(), 25);
+    for (node, edge) in nodes.iter().zip(edges) {
+        assert_eq!(node, &edge["node"]);
+        let slug = node["slug"].as_str().unwrap();
+        let alone = app.graphql(
+            &format!(
+                "query($n: Int, $f: PersonFilter) {{ article(slug: \"{slug}\") {{ {ARTICLE_SELECTION} }} }} \
+                 {ARTICLE_FRAGMENT}"
+            ),
+            variables.clone(),
+        );
+        assert!(alone.get("errors").is_none(), "{alone:#}");
+        assert_eq!(&alone["data"]["article"], node, "{slug}");
+    }
+    // The page has every case: articles with and without a source, several people, positions.
+    let text = page.to_string();
+    assert!(nodes.iter().any(|node| node["source"].is_null()));
+    assert!(nodes.iter().any(|node| node["s2"]["kind"] == "NEWS_AGENCY"));
+    assert!(nodes
+        .iter()
+        .any(|node| node["many"]["edges"].as_array().unwrap().len() > 1));
+    assert!(text.contains("\"organization\":\""), "{text}");
+}
+
+#[test]
+fn participants_quotes_and_their_articles_a_page_loads_ahead_are_those_each_loads_alone() {
+    let app = spawn_app();
+    let meeting = "slug participants { role person { slug } } hosts: participants(role: $role) { person { name } }";
+    let quote = "id text person { slug name } article { slug title }";
+    let page = app.graphql(
+        &format!(
+            "query($role: ParticipantRole) {{ person(slug: \"xi-jinping\") {{ \
+               meetings(first: 30) {{ edges {{ role node {{ {meeting} }} }} nodes {{ {meeting} }} }} \
+               quotes(first: 30) {{ nodes {{ {quote} }} }} }} \
+             meetings(first: 30) {{ nodes {{ {meeting} }} }} quotes(first: 30) {{ edges {{ node {{ {quote} }} }} }} }}"
+        ),
+        json!({"role": "HOST"}),
+    );
+    assert!(page.get("errors").is_none(), "{page:#}");
+    let data = &page["data"];
+    let meetings: Vec<&serde_json::Value> = data["person"]["meetings"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| &edge["node"])
+        .chain(data["person"]["meetings"]["nodes"].as_array().unwrap())
+        .chain(data["meetings"]["nodes"].as_array().unwrap())
+        .collect();
+    assert!(meetings.len() > 20, "{data:#}");
+    for node in meetings {
+        let slug = node["slug"].as_str().unwrap();
+        let alone = app.data_with(
+            &format!(
+                "query($role: ParticipantRole) {{ meeting(slug: \"{slug}\") {{ {meeting} }} }}"
+            ),
+            json!({"role": "HOST"}),
+        );
+        assert_eq!(&alone["meeting"], node, "{slug}");
+        assert!(!node["participants"].as_array().unwrap().is_empty());
+    }
+    let quotes: Vec<&serde_json::Value> = data["person"]["quotes"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            data["quotes"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| &edge["node"]),
+        )
+        .collect();
+    assert!(quotes.len() > 10, "{data:#}");
+    for node in quotes {
+        let id = node["id"].as_str().unwrap();
+        let alone = app.data(&format!(
+            "{{ node(id: \"{id}\") {{ ... on Quote {{ {quote} }} }} }}"
+        ));
+        assert_eq!(&alone["node"], node, "{id}");
+    }
+}
+
+/// A page loads nothing ahead for a field whose arguments are wrong: the field reports that
+/// itself, at its own path, and its siblings still come back.
+#[test]
+fn a_bad_argument_under_a_page_is_reported_by_its_own_field() {
+    let app = spawn_app();
+    let answer = app.graphql(
+        "{ articles(first: 2) { nodes { slug tags { slug } people(first: -1) { nodes { name } } } } }",
+        json!({}),
+    );
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{answer:#}");
+    for (index, error) in errors.iter().enumerate() {
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer:#}");
+        assert_eq!(error["path"], json!(["articles", "nodes", index, "people"]));
+    }
+}

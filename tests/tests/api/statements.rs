@@ -42,6 +42,35 @@ fn the_front_page_costs_the_same_statements_for_5_and_100_articles() {
     assert_eq!(large, 6, "front page ran {large} statements");
 }
 
+/// The person page of the benchmark: each level is one statement whatever the page sizes,
+/// the participants of every meeting and the articles of every quote loaded together.
+#[test]
+fn the_person_page_costs_the_same_statements_for_2_and_10_meetings() {
+    let app = spawn_app();
+    let count = |first: i64| {
+        let query = format!(
+            "{{ person(slug: \"xi-jinping\") {{ name meetings(first: {first}) {{ edges {{ role node {{ title heldOn \
+             participants {{ role person {{ name }} }} }} }} }} quotes(first: {first}) {{ nodes {{ text article {{ title }} }} }} }} }}"
+        );
+        let (data, statements) = app.count_statements(&query);
+        let meetings = data["person"]["meetings"]["edges"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(meetings as i64, first);
+        let quotes = data["person"]["quotes"]["nodes"].as_array().unwrap();
+        assert!(quotes
+            .iter()
+            .all(|quote| quote["article"]["title"].is_string()));
+        statements
+    };
+    let small = count(2);
+    let large = count(10);
+    assert_eq!(small, large, "statements for 2 and 10 meetings differ");
+    // person + meetings page + participants + quotes page + the quotes' articles.
+    assert_eq!(large, 5, "person page ran {large} statements");
+}
+
 #[test]
 fn a_nested_connection_under_a_list_is_one_statement_for_all_parents() {
     let app = spawn_app();
