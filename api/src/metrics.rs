@@ -102,6 +102,25 @@ pub struct Metrics {
     errors: Mutex<HashMap<(String, String), u64>>,
     latency: Histogram,
     statements: Histogram,
+    /// How relation fields loaded.
+    pub relation_loads: Arc<RelationLoads>,
+}
+
+/// How many relation fields of pages' nodes (and of their types anywhere) found their value
+/// loaded ahead by their page (`graphql::ahead`), and how many loaded it alone, through the
+/// DataLoader.
+#[derive(Debug, Default)]
+pub struct RelationLoads {
+    ahead: AtomicU64,
+    alone: AtomicU64,
+}
+
+impl RelationLoads {
+    /// Counts a load, found loaded ahead or registered alone.
+    pub fn count(&self, ahead: bool) {
+        let counter = if ahead { &self.ahead } else { &self.alone };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Default for Metrics {
@@ -110,6 +129,7 @@ impl Default for Metrics {
             operations: Mutex::default(),
             requests: Mutex::default(),
             errors: Mutex::default(),
+            relation_loads: Arc::default(),
             latency: Histogram::new(&LATENCY_BUCKETS),
             statements: Histogram::new(&STATEMENT_BUCKETS),
         }
@@ -202,6 +222,14 @@ impl Metrics {
             &mut out,
             "content_api_statements_per_request",
             "SQL statements run per GraphQL request.",
+        );
+        let name = "content_api_loads_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Relation fields: found loaded ahead by their page, or loaded alone.\n\
+             # TYPE {name} counter\n{name}{{found=\"ahead\"}} {}\n{name}{{found=\"alone\"}} {}",
+            self.relation_loads.ahead.load(Ordering::Relaxed),
+            self.relation_loads.alone.load(Ordering::Relaxed)
         );
         if let Some((size, idle, max)) = pool {
             let name = "content_api_db_pool_connections";

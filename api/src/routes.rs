@@ -232,7 +232,12 @@ async fn execute_one(
     role: Option<Role>,
     request: async_graphql::Request,
 ) -> (Response, Option<StatusCode>) {
-    let (context, loader) = request_data(state.db.clone(), role, state.max_filter_depth);
+    let (context, loader) = request_data(
+        state.db.clone(),
+        role,
+        state.max_filter_depth,
+        state.metrics.relation_loads.clone(),
+    );
     let request = request.data(context).data(loader);
     // The execution runs as a task of its own, which is left to finish when the deadline
     // passes: a statement future dropped half-way can leave its PostgreSQL connection (over

@@ -1,15 +1,19 @@
 //! Relations loaded ahead for a whole page. A connection's `nodes` (or `edges`) resolver
 //! reads, from the query, which relations its nodes select (`source`, `tags`, `people`, …),
-//! builds the very keys those fields would load with, and loads them for every row of the page
-//! with one `load_many` per relation. Each node's field then finds its value here instead of
-//! registering a key of its own with the DataLoader: a front page of 20 articles with 5 people
-//! each made 160 `load_one` calls (each a set, a map, a channel and a future woken later); it
-//! makes 40 `load_many` calls, one per page, batched as before.
+//! builds the very keys those fields would load with, and loads them for the whole page as one
+//! DataLoader key per relation ([`Together`]). Each node's field then finds its value in what
+//! the page loaded instead of registering a key of its own: a front page of 20 articles with 5
+//! people each made 160 `load_one` calls (each a set, a map, a channel and a future woken
+//! later) and makes 23, one per page and relation, batched as before (a level is still one
+//! statement).
 //!
-//! Loading ahead only ever saves work. A field looks its own key up, so it gets a value loaded
-//! ahead only for exactly the key it would have loaded; anything the page did not foresee (a
-//! directive, an argument that does not parse, a failed load) the field loads itself, as it
-//! did before.
+//! Loading ahead changes no answer. A field looks up its own key: it gets the page's answer
+//! only for exactly the key it would have loaded, and the page's error where the page's load
+//! failed, as `load_one` would have given it; a key the page did not foresee (an argument
+//! that does not parse) the field loads itself. The page loads its relations before its nodes
+//! resolve, so a relation it does not load ahead would start a batch later than it used to:
+//! a page whose nodes select one (an article's `quotes`, say) loads nothing ahead, and every
+//! field loads its own, as before.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -17,7 +21,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, InputType, Name, SelectionField, Value};
+use async_graphql::{Context, InputType, SelectionField};
 use futures_util::future::BoxFuture;
 
 use super::context::loader;
@@ -25,46 +29,50 @@ use super::loaders::{
     ArticleById, ContentLoader, ParticipantsOfMeeting, PeopleOfArticle, PersonById,
     PositionsOfPerson, SourceById, TagsOfArticle,
 };
+use super::selection::Reads;
 use crate::AppError;
 
-/// What a page loaded ahead for its nodes, by key; cheap to clone (one `Arc`).
+/// What a page loaded ahead for its nodes; cheap to clone (one `Arc`).
 #[derive(Clone, Default)]
-pub struct Ahead(Option<Arc<Loaded>>);
+pub struct Ahead(Option<Arc<[Typed]>>);
 
-/// The values loaded ahead: for each key type, the keys asked for and their answers.
-#[derive(Default)]
-pub struct Loaded(Vec<Typed>);
-
-/// The [`Answers`] for keys of one type, and that type.
+/// The [`Answers`] for the page's keys of one type, and that type.
 type Typed = (TypeId, Box<dyn Any + Send + Sync>);
 
 /// The keys of one type a page loaded ahead, and what their batch found (for other pages'
-/// keys too): `load_one` answers a key of the page with its value there, `None` where there is
-/// none.
+/// keys too), or the batch's error.
 struct Answers<K, V> {
     keys: Arc<[K]>,
-    found: Arc<HashMap<K, V>>,
+    found: Result<Arc<HashMap<K, V>>, Arc<AppError>>,
 }
 
+/// What the loader answers for a key of type `K`.
+type Value<K> = <ContentLoader as Loader<K>>::Value;
+
 impl Ahead {
-    /// The value loaded ahead for `key`: `Some(answer)` when the page loaded `key` (the answer
-    /// `load_one` would give), `None` when it did not. A page holds tens of keys of a type,
-    /// told apart by their parent id first: a scan finds whether the page loaded a key.
-    pub fn get<K, V>(&self, key: &K) -> Option<Option<V>>
+    /// What `load_one(key)` answers, when the page loaded `key`: the value, `None` where the
+    /// loader found none, or the batch's error. `None` when the page did not load `key`.
+    pub fn get<K>(&self, key: &K) -> Option<Result<Option<Value<K>>, Arc<AppError>>>
     where
-        K: Hash + Eq + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        ContentLoader: Loader<K>,
     {
-        let loaded = self.0.as_ref()?;
-        let (_, answers) = loaded
+        let (_, answers) = self
             .0
+            .as_ref()?
             .iter()
             .find(|(type_id, _)| *type_id == TypeId::of::<K>())?;
-        let answers = answers.downcast_ref::<Answers<K, V>>()?;
-        if !answers.keys.contains(key) {
-            return None;
+        let answers = answers.downcast_ref::<Answers<K, Value<K>>>()?;
+        let found = match &answers.found {
+            Ok(found) => found,
+            Err(error) => return answers.keys.contains(key).then(|| Err(error.clone())),
+        };
+        // Anything found is the answer for its key, whichever page asked; a key not found is
+        // the page's (answered `None`) only if the page asked for it.
+        if let Some(value) = found.get(key) {
+            return Some(Ok(Some(value.clone())));
         }
-        Some(answers.found.get(key).cloned())
+        answers.keys.contains(key).then_some(Ok(None))
     }
 }
 
@@ -89,6 +97,9 @@ impl<K> Hash for Together<K> {
     }
 }
 
+/// What a batch of pages found for their keys of type `K`, shared by the pages.
+type Answered<K> = Arc<HashMap<K, Value<K>>>;
+
 /// Every page's keys with one load of their own type (a statement per group of keys that share
 /// arguments, as for keys loaded one by one); each page gets all that was found, shared.
 async fn load_together<K>(
@@ -109,9 +120,6 @@ where
         .map(|page| (page.clone(), found.clone()))
         .collect())
 }
-
-/// What a batch of pages found for their keys of type `K`.
-type Answered<K> = Arc<HashMap<K, <ContentLoader as Loader<K>>::Value>>;
 
 /// Lets pages load keys of these types ahead, [`Together`].
 macro_rules! loaded_together {
@@ -152,87 +160,111 @@ pub trait PageNode: Sized {
     /// The node of `row`, with what its page loaded ahead.
     fn new(row: Self::Model, ahead: &Ahead) -> Self;
 
-    /// Loads ahead, for the `rows` of a page, the relations that `nodes` (the selections of one
-    /// node) ask for; `None` for a type that loads nothing ahead.
+    /// Loads, for the `rows` of a page, the relations that `nodes` (the selections of one
+    /// node) ask for; `None` when there is nothing to load ahead.
     fn load_ahead<'a>(
-        _ctx: &'a Context<'_>,
-        _nodes: Vec<SelectionField<'a>>,
-        _rows: Vec<&'a Self::Model>,
+        _ctx: &Context<'a>,
+        _nodes: &[SelectionField<'a>],
+        _rows: &[&'a Self::Model],
     ) -> Option<BoxFuture<'a, Ahead>> {
         None
     }
 }
 
-/// The fields named `name` among the selections `nodes` (through fragments too).
-pub fn fields<'a, 'n>(
-    nodes: &'n [SelectionField<'a>],
-    name: &'n str,
-) -> impl Iterator<Item = SelectionField<'a>> + 'n {
-    nodes
-        .iter()
-        .flat_map(|node| node.selection_set())
-        .filter(move |field| field.name() == name)
-}
-
-/// The arguments of `field`, `None` when a variable in them is missing.
-pub fn arguments(field: &SelectionField<'_>) -> Option<Vec<(Name, Value)>> {
-    field.arguments().ok()
-}
-
-/// The argument `name` among `arguments`, parsed as the field's resolver would; `Err(())` when
-/// it does not parse (the field then reports that itself).
-#[allow(clippy::result_unit_err)]
-pub fn argument<T: InputType>(arguments: &[(Name, Value)], name: &str) -> Result<T, ()> {
-    let value = arguments
-        .iter()
+/// The argument `name` of the selected `field`, parsed as the field's resolver parses it;
+/// `None` when it does not parse (the field then reports that itself).
+pub fn argument<T: InputType>(field: &SelectionField<'_>, name: &str) -> Option<T> {
+    let value = field
+        .arguments()
+        .ok()?
+        .into_iter()
         .find(|(argument, _)| argument.as_str() == name)
-        .map(|(_, value)| value.clone());
-    T::parse(value).map_err(|_| ())
+        .map(|(_, value)| value);
+    T::parse(value).ok()
 }
 
-/// Collects the loads of one page and runs them together.
-pub struct Loads<'a> {
+/// The loads one page makes ahead, for rows of type `M`.
+pub struct Loads<'a, 'n, M> {
     loader: Option<&'a DataLoader<ContentLoader>>,
+    nodes: &'n [SelectionField<'a>],
+    rows: &'n [&'a M],
+    /// The relations loaded ahead (whether or not any row has them).
+    relations: Vec<&'static str>,
     loads: Vec<BoxFuture<'a, Option<Typed>>>,
 }
 
-impl<'a> Loads<'a> {
-    /// No loads yet, with the request's DataLoader (none past the request's deadline).
-    pub fn new(ctx: &Context<'a>) -> Loads<'a> {
+impl<'a, 'n, M> Loads<'a, 'n, M> {
+    /// No loads yet, for the `rows` of a page whose nodes select `nodes`; none at all past the
+    /// request's deadline.
+    pub fn new(ctx: &Context<'a>, nodes: &'n [SelectionField<'a>], rows: &'n [&'a M]) -> Self {
         Loads {
             loader: loader(ctx).ok(),
+            nodes,
+            rows,
+            relations: Vec::new(),
             loads: Vec::new(),
         }
     }
 
-    /// Loads `keys` (if any) with the request's DataLoader.
-    pub fn add<K>(&mut self, keys: Vec<K>)
+    /// Loads, for every selection of the relation `name`, the key `key` gives each row with
+    /// what `arguments` reads of the selection (nothing for a selection whose arguments do
+    /// not parse, nothing for a row `key` gives none).
+    pub fn add<A, K>(
+        mut self,
+        name: &'static str,
+        arguments: impl Fn(SelectionField<'a>) -> Option<A>,
+        key: impl Fn(&M, &A) -> Option<K>,
+    ) -> Self
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
         ContentLoader: Loader<Together<K>, Value = Answered<K>, Error = Arc<AppError>>,
         ContentLoader: Loader<K>,
     {
-        let Some(loader) = self.loader.filter(|_| !keys.is_empty()) else {
-            return;
+        self.relations.push(name);
+        let Some(loader) = self.loader else {
+            return self;
         };
+        let mut keys = Vec::new();
+        for field in self.nodes.iter().flat_map(|node| node.selection_set()) {
+            if field.name() != name {
+                continue;
+            }
+            if let Some(arguments) = arguments(field) {
+                keys.extend(self.rows.iter().filter_map(|row| key(row, &arguments)));
+            }
+        }
+        if keys.is_empty() {
+            return self;
+        }
         let keys: Arc<[K]> = keys.into();
         self.loads.push(Box::pin(async move {
-            let found = loader.load_one(Together(keys.clone())).await.ok()??;
+            // The loader answers every page; were one left out, its fields would load alone.
+            let found = loader.load_one(Together(keys.clone())).await.transpose()?;
             let answers: Box<dyn Any + Send + Sync> = Box::new(Answers { keys, found });
             Some((TypeId::of::<K>(), answers))
         }));
+        self
     }
 
-    /// Runs the loads together (one DataLoader batch per key type, shared with the other pages
-    /// of the level) and gathers what they found; a load that failed is left to the fields.
-    pub async fn run(self) -> Ahead {
-        if self.loads.is_empty() {
-            return Ahead::default();
+    /// Loads what was added, all together (one DataLoader batch per key type, shared with the
+    /// other pages of the level); `None` when there is nothing to load, or when the nodes
+    /// select a relation of `E` not added here (which would wait for these loads).
+    pub fn run<E: Reads>(self) -> Option<BoxFuture<'a, Ahead>> {
+        let unforeseen = self
+            .nodes
+            .iter()
+            .flat_map(|node| node.selection_set())
+            .any(|field| {
+                E::relation(field.name()).is_some() && !self.relations.contains(&field.name())
+            });
+        if self.loads.is_empty() || unforeseen {
+            return None;
         }
-        let loaded = futures_util::future::join_all(self.loads).await;
-        Ahead(Some(Arc::new(Loaded(
-            loaded.into_iter().flatten().collect(),
-        ))))
+        let loads = self.loads;
+        Some(Box::pin(async move {
+            let loaded = futures_util::future::join_all(loads).await;
+            Ahead(Some(loaded.into_iter().flatten().collect()))
+        }))
     }
 }
 

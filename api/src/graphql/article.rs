@@ -3,11 +3,12 @@
 
 use async_graphql::{Context, Object, Result, SelectionField, ID};
 use chrono::{DateTime, Utc};
-use entity::article;
+use entity::{article, person};
+use futures_util::future::BoxFuture;
 
 use super::ahead::{self, Ahead, Loads, PageNode};
 use super::connection::{connection, page_request};
-use super::context::{load, load_with};
+use super::context::{load, load_ahead_or_alone};
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, ArticleStatus};
 use super::error::GqlResult;
@@ -21,9 +22,9 @@ use super::plain::{plain_fields, Plain};
 use super::selection;
 use super::{Meeting, PersonConnection, Quote, Source, Tag};
 use crate::service::article::ArticleParent;
+use crate::service::columns::Columns;
 use crate::service::filter::PersonFilter as ServicePersonFilter;
 use crate::service::page::PageRequest;
-use futures_util::future::BoxFuture;
 
 /// A piece of content: news, a briefing, a commentary; with what its page loaded ahead.
 #[derive(Clone)]
@@ -46,60 +47,56 @@ impl PageNode for Article {
 
     /// The page's sources, tags and people, as each selection of those fields asks for them.
     fn load_ahead<'a>(
-        ctx: &'a Context<'_>,
-        nodes: Vec<SelectionField<'a>>,
-        rows: Vec<&'a article::Model>,
+        ctx: &Context<'a>,
+        nodes: &[SelectionField<'a>],
+        rows: &[&'a article::Model],
     ) -> Option<BoxFuture<'a, Ahead>> {
-        let mut loads = Loads::new(ctx);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "source") {
-            let columns = selection::of_selection(field);
-            keys.extend(
-                rows.iter()
-                    .filter_map(|row| Some(SourceById(row.source_id?, columns))),
-            );
-        }
-        loads.add(keys);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "tags") {
-            let columns = selection::of_selection(field);
-            keys.extend(rows.iter().map(|row| TagsOfArticle(row.id, columns)));
-        }
-        loads.add(keys);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "people") {
-            let Some((filter, page)) = people_arguments(&field) else {
-                continue;
-            };
-            let columns = selection::of_connection_at(field.into());
-            keys.extend(rows.iter().map(|row| PeopleOfArticle {
-                article: row.id,
-                filter: filter.clone(),
-                page: page.clone(),
-                columns,
-            }));
-        }
-        loads.add(keys);
-        Some(Box::pin(loads.run()))
+        Loads::new(ctx, nodes, rows)
+            .add(
+                "source",
+                |field| Some(selection::of_selection(field)),
+                |row, columns| Some(SourceById(row.source_id?, *columns)),
+            )
+            .add(
+                "tags",
+                |field| Some(selection::of_selection(field)),
+                |row, columns| Some(TagsOfArticle(row.id, *columns)),
+            )
+            .add(
+                "people",
+                people_arguments,
+                |row, (filter, page, columns)| {
+                    Some(PeopleOfArticle {
+                        article: row.id,
+                        filter: filter.clone(),
+                        page: page.clone(),
+                        columns: *columns,
+                    })
+                },
+            )
+            .run::<article::Entity>()
     }
 }
 
-/// The filter and page of a selection of `Article.people`, as its resolver reads them; `None`
-/// when they do not parse (the field reports that itself).
+/// The filter, page and columns of a selection of `Article.people`, as its resolver reads
+/// them; `None` when they do not parse (the field reports that itself).
 fn people_arguments(
-    field: &SelectionField<'_>,
-) -> Option<(Option<ServicePersonFilter>, PageRequest)> {
-    let arguments = ahead::arguments(field)?;
-    let filter: Option<Box<PersonFilter>> = ahead::argument(&arguments, "filter").ok()?;
+    field: SelectionField<'_>,
+) -> Option<(
+    Option<ServicePersonFilter>,
+    PageRequest,
+    Columns<person::Entity>,
+)> {
+    let filter: Option<Box<PersonFilter>> = ahead::argument(&field, "filter")?;
     let page = page_request(
-        ahead::argument(&arguments, "first").ok()?,
-        ahead::argument(&arguments, "after").ok()?,
-        ahead::argument(&arguments, "last").ok()?,
-        ahead::argument(&arguments, "before").ok()?,
+        ahead::argument(&field, "first")?,
+        ahead::argument(&field, "after")?,
+        ahead::argument(&field, "last")?,
+        ahead::argument(&field, "before")?,
     )
     .ok()?;
     let filter = filter.map(|f| f.into_service("filter")).transpose().ok()?;
-    Some((filter, page))
+    Some((filter, page, selection::of_connection_at(field.into())))
 }
 
 connection!(
@@ -180,16 +177,14 @@ impl Article {
         let Some(source) = self.0.source_id else {
             return Ok(None);
         };
-        Ok(
-            load_with(ctx, &self.1, SourceById(source, selection::of_field(ctx)))
-                .await?
-                .map(|source| Plain(Source(source))),
-        )
+        let key = SourceById(source, selection::of_field(ctx));
+        let source = load_ahead_or_alone!(ctx, &self.1, key);
+        Ok(source.map(|source| Plain(Source(source))))
     }
     /// Its tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Tag>>> {
         let key = TagsOfArticle(self.0.id, selection::of_field(ctx));
-        let tags = load_with(ctx, &self.1, key).await?;
+        let tags = load_ahead_or_alone!(ctx, &self.1, key);
         Ok(tags
             .unwrap_or_default()
             .into_iter()
@@ -208,20 +203,16 @@ impl Article {
     ) -> Result<PersonConnection> {
         let page = page_request(first, after, last, before).gql()?;
         let filter = filter.map(|f| f.into_service("filter")).transpose().gql()?;
-        // The key moves into the boxed load now, not at the await, so that this
-        // future stays small (see `context::load`).
-        let loading = load_with(
-            ctx,
-            &self.1,
-            PeopleOfArticle {
-                article: self.0.id,
-                filter: filter.clone(),
-                page,
-                columns: selection::of_connection(ctx),
-            },
-        );
+        let key = PeopleOfArticle {
+            article: self.0.id,
+            filter: filter.clone(),
+            page,
+            columns: selection::of_connection(ctx),
+        };
         let total = Total::Child(ChildList::PeopleOfArticle(filter.map(Box::new)), self.0.id);
-        let page = loading.await?.unwrap_or_else(Default::default);
+        // The key moves into the boxed load before the await, so that this future stays
+        // small (see `context::load`).
+        let page = load_ahead_or_alone!(ctx, &self.1, key).unwrap_or_else(Default::default);
         Ok(PersonConnection { page, total })
     }
     /// Meetings the article reports on.

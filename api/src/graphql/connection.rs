@@ -46,14 +46,15 @@ pub fn page_request(
 /// What the page of `rows` loads ahead for its nodes (see [`PageNode`]): nothing, at no cost, for
 /// a type that loads nothing ahead; `nodes` gives the selections of one node.
 pub async fn load_ahead<'a, N: PageNode>(
-    ctx: &'a Context<'_>,
+    ctx: &Context<'a>,
     rows: impl IntoIterator<Item = &'a N::Model>,
     nodes: impl FnOnce() -> Vec<SelectionField<'a>>,
 ) -> Ahead {
     if !N::LOADS_AHEAD {
         return Ahead::default();
     }
-    match N::load_ahead(ctx, nodes(), rows.into_iter().collect()) {
+    let rows: Vec<&N::Model> = rows.into_iter().collect();
+    match N::load_ahead(ctx, &nodes(), &rows) {
         Some(loading) => loading.await,
         None => Ahead::default(),
     }

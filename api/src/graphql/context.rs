@@ -7,13 +7,14 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Result};
 use entity::Role;
-use futures_util::future::{ready, BoxFuture, Either, Ready};
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
 use super::ahead::Ahead;
 use super::error::GqlResult;
 use super::loaders::ContentLoader;
 use crate::db::Db;
+use crate::metrics::RelationLoads;
 use crate::service::filter::Filters;
 use crate::service::Visibility;
 use crate::AppError;
@@ -25,6 +26,8 @@ pub struct RequestContext {
     pub filters: Filters,
     /// The role of the caller's token; `None` for anonymous callers.
     pub role: Option<Role>,
+    /// The server's count of relation loads (`GET /metrics`).
+    pub relation_loads: Arc<RelationLoads>,
 }
 
 /// How many times a batch lets the request's other resolvers run before it starts its
@@ -65,6 +68,7 @@ pub fn request_data(
     db: Db,
     role: Option<Role>,
     max_filter_depth: usize,
+    relation_loads: Arc<RelationLoads>,
 ) -> (RequestContext, DataLoader<ContentLoader>) {
     // Editors and admins read drafts too; anonymous callers only what is published.
     let visibility = match role {
@@ -84,7 +88,12 @@ pub fn request_data(
         spawn_batch,
     )
     .delay(BATCH_DELAY);
-    let context = RequestContext { db, filters, role };
+    let context = RequestContext {
+        db,
+        filters,
+        role,
+        relation_loads,
+    };
     (context, loader)
 }
 
@@ -117,6 +126,13 @@ pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<ContentLoader>> {
         .map_err(|_| missing())
 }
 
+/// Counts a relation field's load: found loaded ahead by its page, or loaded alone.
+fn count_load(ctx: &Context<'_>, ahead: bool) {
+    if let Ok(context) = ctx.data::<RequestContext>() {
+        context.relation_loads.count(ahead);
+    }
+}
+
 /// Loads `key` through the request's DataLoader, while the request is in time.
 ///
 /// The load is boxed, and that is for the fields next to it. async-graphql resolves every
@@ -136,22 +152,32 @@ where
     Box::pin(async move { loader?.load_one(key).await.gql() })
 }
 
-/// What loading a key of type `K` answers.
-type Loading<K> = Result<Option<<ContentLoader as Loader<K>>::Value>>;
-
-/// As [`load`], for a field of a node whose page loaded `key` ahead (see `ahead`): then the
-/// value loaded ahead, at once.
-pub fn load_with<'a, K>(
-    ctx: &Context<'a>,
+/// What `load(ctx, key)` would answer, when the page of the node being resolved loaded `key`
+/// ahead (see `ahead`); `None` when it did not, and the field loads `key` itself.
+pub fn loaded_ahead<K>(
+    ctx: &Context<'_>,
     ahead: &Ahead,
-    key: K,
-) -> Either<Ready<Loading<K>>, BoxFuture<'a, Loading<K>>>
+    key: &K,
+) -> Option<Result<Option<<ContentLoader as Loader<K>>::Value>>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     ContentLoader: Loader<K, Error = Arc<AppError>>,
 {
-    match ahead.get(&key) {
-        Some(found) => Either::Left(ready(Ok(found))),
-        None => Either::Right(load(ctx, key)),
-    }
+    let found = ahead.get(key);
+    count_load(ctx, found.is_some());
+    Some(found?.gql())
 }
+
+/// `load(ctx, key).await?` for a field of a node whose page may have loaded `key` ahead (see
+/// `ahead`): then what the page loaded, without the DataLoader.
+macro_rules! load_ahead_or_alone {
+    ($ctx:expr, $ahead:expr, $key:expr) => {{
+        let key = $key;
+        match $crate::graphql::context::loaded_ahead($ctx, $ahead, &key) {
+            Some(found) => found?,
+            None => $crate::graphql::context::load($ctx, key).await?,
+        }
+    }};
+}
+
+pub(crate) use load_ahead_or_alone;

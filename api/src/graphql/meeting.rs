@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use super::ahead::{self, Ahead, Loads, PageNode};
 use super::article::articles_of;
 use super::connection::{connection, page_request};
-use super::context::{load, load_with};
+use super::context::{load, load_ahead_or_alone};
 use super::enums::{ArticleOrder, ParticipantRole};
 use super::error::GqlResult;
 use super::filter::ArticleFilter;
@@ -42,28 +42,29 @@ impl PageNode for Meeting {
 
     /// The page's participants, as each selection of `participants` asks for them.
     fn load_ahead<'a>(
-        ctx: &'a Context<'_>,
-        nodes: Vec<SelectionField<'a>>,
-        rows: Vec<&'a meeting::Model>,
+        ctx: &Context<'a>,
+        nodes: &[SelectionField<'a>],
+        rows: &[&'a meeting::Model],
     ) -> Option<BoxFuture<'a, Ahead>> {
-        let mut loads = Loads::new(ctx);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "participants") {
-            let Some(arguments) = ahead::arguments(&field) else {
-                continue;
-            };
-            let Ok(role) = ahead::argument::<Option<ParticipantRole>>(&arguments, "role") else {
-                continue;
-            };
-            let columns = selection::of_child_at(field, "person");
-            keys.extend(rows.iter().map(|row| ParticipantsOfMeeting {
-                meeting: row.id,
-                role: role.map(Into::into),
-                columns,
-            }));
-        }
-        loads.add(keys);
-        Some(Box::pin(loads.run()))
+        Loads::new(ctx, nodes, rows)
+            .add(
+                "participants",
+                |field| {
+                    let role: Option<ParticipantRole> = ahead::argument(&field, "role")?;
+                    Some((
+                        role.map(Into::into),
+                        selection::of_child_at(field, "person"),
+                    ))
+                },
+                |row, (role, columns)| {
+                    Some(ParticipantsOfMeeting {
+                        meeting: row.id,
+                        role: *role,
+                        columns: *columns,
+                    })
+                },
+            )
+            .run::<meeting::Entity>()
     }
 }
 
@@ -138,7 +139,7 @@ impl Meeting {
             role: role.map(Into::into),
             columns: selection::of_child(ctx, "person"),
         };
-        let participants = load_with(ctx, &self.1, key).await?;
+        let participants = load_ahead_or_alone!(ctx, &self.1, key);
         Ok(participants
             .unwrap_or_default()
             .into_iter()

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use entity::{person, position};
 use futures_util::future::BoxFuture;
 
-use super::ahead::{self, Ahead, Loads, PageNode};
+use super::ahead::{Ahead, Loads, PageNode};
 use super::article::articles_of;
 use super::connection::{connection, load_ahead, page_request, PageInfo};
-use super::context::{load, load_with};
+use super::context::{load, load_ahead_or_alone};
 use super::count::Total;
 use super::enums::{orders, ArticleOrder, MeetingOrder, ParticipantRole};
 use super::error::GqlResult;
@@ -46,18 +46,17 @@ impl PageNode for Person {
 
     /// The page's positions, as each selection of `positions` asks for them.
     fn load_ahead<'a>(
-        ctx: &'a Context<'_>,
-        nodes: Vec<SelectionField<'a>>,
-        rows: Vec<&'a person::Model>,
+        ctx: &Context<'a>,
+        nodes: &[SelectionField<'a>],
+        rows: &[&'a person::Model],
     ) -> Option<BoxFuture<'a, Ahead>> {
-        let mut loads = Loads::new(ctx);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "positions") {
-            let columns = selection::of_selection(field);
-            keys.extend(rows.iter().map(|row| PositionsOfPerson(row.id, columns)));
-        }
-        loads.add(keys);
-        Some(Box::pin(loads.run()))
+        Loads::new(ctx, nodes, rows)
+            .add(
+                "positions",
+                |field| Some(selection::of_selection(field)),
+                |row, columns| Some(PositionsOfPerson(row.id, *columns)),
+            )
+            .run::<person::Entity>()
     }
 }
 
@@ -121,7 +120,7 @@ impl Person {
     /// Offices held, in the order given.
     async fn positions(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Position>>> {
         let key = PositionsOfPerson(self.0.id, selection::of_field(ctx));
-        let positions = load_with(ctx, &self.1, key).await?;
+        let positions = load_ahead_or_alone!(ctx, &self.1, key);
         Ok(positions
             .unwrap_or_default()
             .into_iter()

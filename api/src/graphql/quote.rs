@@ -4,9 +4,9 @@ use async_graphql::{Context, Object, Result, SelectionField, ID};
 use entity::quote;
 use futures_util::future::BoxFuture;
 
-use super::ahead::{self, Ahead, Loads, PageNode};
+use super::ahead::{Ahead, Loads, PageNode};
 use super::connection::connection;
-use super::context::{load, load_with};
+use super::context::{load, load_ahead_or_alone};
 use super::id::{encode, NodeKind};
 use super::loaders::{ArticleById, MeetingById, PersonById};
 use super::plain::{plain_fields, Plain};
@@ -36,24 +36,22 @@ impl PageNode for Quote {
     /// The page's people and articles, as each selection of `person` and `article` asks for
     /// them.
     fn load_ahead<'a>(
-        ctx: &'a Context<'_>,
-        nodes: Vec<SelectionField<'a>>,
-        rows: Vec<&'a quote::Model>,
+        ctx: &Context<'a>,
+        nodes: &[SelectionField<'a>],
+        rows: &[&'a quote::Model],
     ) -> Option<BoxFuture<'a, Ahead>> {
-        let mut loads = Loads::new(ctx);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "person") {
-            let columns = selection::of_selection(field);
-            keys.extend(rows.iter().map(|row| PersonById(row.person_id, columns)));
-        }
-        loads.add(keys);
-        let mut keys = Vec::new();
-        for field in ahead::fields(&nodes, "article") {
-            let columns = selection::of_selection(field);
-            keys.extend(rows.iter().map(|row| ArticleById(row.article_id, columns)));
-        }
-        loads.add(keys);
-        Some(Box::pin(loads.run()))
+        Loads::new(ctx, nodes, rows)
+            .add(
+                "person",
+                |field| Some(selection::of_selection(field)),
+                |row, columns| Some(PersonById(row.person_id, *columns)),
+            )
+            .add(
+                "article",
+                |field| Some(selection::of_selection(field)),
+                |row, columns| Some(ArticleById(row.article_id, *columns)),
+            )
+            .run::<quote::Entity>()
     }
 }
 
@@ -88,13 +86,13 @@ impl Quote {
     /// Who said it.
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
         let key = PersonById(self.0.person_id, selection::of_field(ctx));
-        let person = load_with(ctx, &self.1, key).await?;
+        let person = load_ahead_or_alone!(ctx, &self.1, key);
         person.map(Person::of).ok_or_else(|| dangling("person"))
     }
     /// The article that reports it.
     async fn article(&self, ctx: &Context<'_>) -> Result<Plain<Article>> {
         let key = ArticleById(self.0.article_id, selection::of_field(ctx));
-        let article = load_with(ctx, &self.1, key).await?;
+        let article = load_ahead_or_alone!(ctx, &self.1, key);
         article
             .map(|article| Plain(Article::of(article)))
             .ok_or_else(|| dangling("article"))

@@ -9,7 +9,7 @@ use entity::{article, meeting, person, position, quote, source, tag};
 use crate::service::columns::{Columns, Partial};
 
 /// A type backed by an entity: its relation fields and the column each needs.
-pub(super) trait Reads: Partial {
+pub(crate) trait Reads: Partial {
     /// `Some(column)` for a relation field that needs `column` (`id` for children), `None`
     /// for a field that is not a relation.
     fn relation(field: &str) -> Option<Self::Column>;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, GENERATED_ARTICLES};
+use crate::helpers::{spawn_app, TestApp, GENERATED_ARTICLES};
 
 const MAIN: &str = "xi-jinping-meets-nikolai-patrushev";
 const MEETING: &str = "xi-jinping-nikolai-patrushev-2019-12-02";
@@ -258,10 +258,27 @@ const ARTICLE_SELECTION: &str = "slug source { slug } s2: source { name kind } t
 const ARTICLE_FRAGMENT: &str =
     "fragment more on Article { tags { name } people(first: 3) { nodes { slug } } }";
 
+/// The server's count of relation fields found loaded ahead by their page, and of those
+/// loaded alone (`content_api_loads_total`).
+fn relation_loads(app: &TestApp) -> (u64, u64) {
+    let metrics = app.get("/metrics").body;
+    let count = |found: &str| {
+        let prefix = format!("content_api_loads_total{{found=\"{found}\"}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+            .parse::<u64>()
+            .unwrap()
+    };
+    (count("ahead"), count("alone"))
+}
+
 #[test]
 fn relations_a_page_loads_ahead_are_those_each_article_loads_alone() {
     let app = spawn_app();
     let variables = json!({"n": 5, "f": {"name": {"contains": "ERSON"}}});
+    let (ahead, alone) = relation_loads(&app);
     let page = app.graphql(
         &format!(
             "query($n: Int, $f: PersonFilter) {{ articles(first: 25) {{ nodes {{ {ARTICLE_SELECTION} }} \
@@ -270,6 +287,11 @@ fn relations_a_page_loads_ahead_are_those_each_article_loads_alone() {
         variables.clone(),
     );
     assert!(page.get("errors").is_none(), "{page:#}");
+    // Every relation field of the page's nodes, and of the people pages under them, found
+    // its value loaded ahead.
+    let (page_ahead, page_alone) = relation_loads(&app);
+    assert_eq!(page_alone, alone, "relation fields loaded alone");
+    assert!(page_ahead > ahead + 25 * 8, "{page_ahead} found ahead");
     let nodes = page["data"]["articles"]["nodes"].as_array().unwrap();
     let edges = page["data"]["articles"]["edges"].as_array().unwrap();
     assert_eq!(nodes.len(), 25);
@@ -294,11 +316,14 @@ fn relations_a_page_loads_ahead_are_those_each_article_loads_alone() {
         .iter()
         .any(|node| node["many"]["edges"].as_array().unwrap().len() > 1));
     assert!(text.contains("\"organization\":\""), "{text}");
+    // Alone, an article's relations are not a page's: they loaded alone.
+    assert!(relation_loads(&app).1 > page_alone);
 }
 
 #[test]
 fn participants_quotes_and_their_articles_a_page_loads_ahead_are_those_each_loads_alone() {
     let app = spawn_app();
+    let (_, alone) = relation_loads(&app);
     let meeting = "slug participants { role person { slug } } hosts: participants(role: $role) { person { name } }";
     let quote = "id text person { slug name } article { slug title }";
     let page = app.graphql(
@@ -311,6 +336,11 @@ fn participants_quotes_and_their_articles_a_page_loads_ahead_are_those_each_load
         json!({"role": "HOST"}),
     );
     assert!(page.get("errors").is_none(), "{page:#}");
+    assert_eq!(
+        relation_loads(&app).1,
+        alone,
+        "relation fields loaded alone"
+    );
     let data = &page["data"];
     let meetings: Vec<&serde_json::Value> = data["person"]["meetings"]["edges"]
         .as_array()
@@ -369,4 +399,53 @@ fn a_bad_argument_under_a_page_is_reported_by_its_own_field() {
         assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer:#}");
         assert_eq!(error["path"], json!(["articles", "nodes", index, "people"]));
     }
+}
+
+/// A page whose nodes select a relation it does not load ahead (an article's `quotes`) loads
+/// nothing ahead, so that relation starts with the others rather than after them: every
+/// field loads alone, in one batch per level as before.
+#[test]
+fn a_page_loads_nothing_ahead_when_its_nodes_select_a_relation_it_does_not() {
+    let app = spawn_app();
+    let (ahead, alone) = relation_loads(&app);
+    let (data, statements) = app.count_statements(
+        "{ articles(first: 10) { nodes { slug tags { slug } quotes { text } } } }",
+    );
+    assert_eq!(data["articles"]["nodes"].as_array().unwrap().len(), 10);
+    // page + tags + quotes.
+    assert_eq!(statements, 3);
+    let (after_ahead, after_alone) = relation_loads(&app);
+    assert_eq!(after_ahead, ahead);
+    // The ten `tags` (an article's `quotes` load no other way).
+    assert_eq!(after_alone, alone + 10);
+}
+
+/// A relation a page loaded ahead and failed to load fails each of its fields with the batch's
+/// error, at the field's own path, as each field's own load would have; the failed statement
+/// is not run again for every field.
+#[test]
+fn a_relation_a_page_fails_to_load_fails_its_fields_once() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app();
+    app.db
+        .run(app.db.db.execute_unprepared("DROP TABLE article_tags"))
+        .unwrap();
+    let before = app.db.statements();
+    let answer = app.graphql(
+        "{ articles(first: 3) { nodes { slug tags { slug } } } }",
+        json!({}),
+    );
+    // The page and the failed tags.
+    assert_eq!(app.db.statements() - before, 2, "{answer:#}");
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{answer:#}");
+    for (index, error) in errors.iter().enumerate() {
+        assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+        assert_eq!(error["path"], json!(["articles", "nodes", index, "tags"]));
+    }
+    let nodes = answer["data"]["articles"]["nodes"].as_array().unwrap();
+    assert!(
+        nodes.iter().all(|node| node["slug"].is_string()),
+        "{answer:#}"
+    );
 }
