@@ -29,7 +29,8 @@ use super::loaders::{
     ArticleById, ContentLoader, ParticipantsOfMeeting, PeopleOfArticle, PersonById,
     PositionsOfPerson, SourceById, TagsOfArticle,
 };
-use super::selection::Reads;
+use super::selection::{self, Reads};
+use crate::service::columns::Columns;
 use crate::AppError;
 
 /// What a page loaded ahead for its nodes; cheap to clone (one `Arc`).
@@ -246,6 +247,25 @@ impl<'a, 'n, M> Loads<'a, 'n, M> {
         self
     }
 
+    /// As [`add`](Self::add), for a relation whose key names the columns its selection reads.
+    pub fn add_reading<E, K>(
+        self,
+        name: &'static str,
+        key: impl Fn(&M, Columns<E>) -> Option<K>,
+    ) -> Self
+    where
+        E: Reads,
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        ContentLoader: Loader<Together<K>, Value = Answered<K>, Error = Arc<AppError>>,
+        ContentLoader: Loader<K>,
+    {
+        self.add(
+            name,
+            |field| Some(selection::of_selection::<E>(field)),
+            move |row, columns| key(row, *columns),
+        )
+    }
+
     /// Loads what was added, all together (one DataLoader batch per key type, shared with the
     /// other pages of the level); `None` when there is nothing to load, or when the nodes
     /// select a relation of `E` not added here (which would wait for these loads).
@@ -267,6 +287,40 @@ impl<'a, 'n, M> Loads<'a, 'n, M> {
         }))
     }
 }
+
+/// Implements [`PageNode`] for a node type that is its row (of `entity`) and what its page
+/// loaded ahead: the relations `loads` adds to the page's [`Loads`]. Writes `of(row)` too, the
+/// node of a row that is not a page's, nothing loaded ahead.
+macro_rules! loads_ahead {
+    ($node:ident, $entity:ident, |$loads:ident| $add:expr) => {
+        impl $node {
+            /// The node of `row`, nothing loaded ahead.
+            pub fn of(row: $entity::Model) -> $node {
+                $node(row, $crate::graphql::ahead::Ahead::default())
+            }
+        }
+
+        impl $crate::graphql::ahead::PageNode for $node {
+            type Model = $entity::Model;
+            const LOADS_AHEAD: bool = true;
+
+            fn new(row: $entity::Model, ahead: &$crate::graphql::ahead::Ahead) -> $node {
+                $node(row, ahead.clone())
+            }
+
+            fn load_ahead<'a>(
+                ctx: &async_graphql::Context<'a>,
+                nodes: &[async_graphql::SelectionField<'a>],
+                rows: &[&'a $entity::Model],
+            ) -> Option<futures_util::future::BoxFuture<'a, $crate::graphql::ahead::Ahead>> {
+                let $loads = $crate::graphql::ahead::Loads::new(ctx, nodes, rows);
+                $add.run::<$entity::Entity>()
+            }
+        }
+    };
+}
+
+pub(crate) use loads_ahead;
 
 /// Implements [`PageNode`] for a node type that is its row alone and loads nothing ahead.
 macro_rules! loads_nothing_ahead {

@@ -4,9 +4,8 @@
 use async_graphql::{Context, Object, Result, SelectionField, ID};
 use chrono::{DateTime, Utc};
 use entity::{article, person};
-use futures_util::future::BoxFuture;
 
-use super::ahead::{self, Ahead, Loads, PageNode};
+use super::ahead::{self, Ahead};
 use super::connection::{connection, page_request};
 use super::context::{load, load_ahead_or_alone};
 use super::count::Total;
@@ -30,53 +29,25 @@ use crate::service::page::PageRequest;
 #[derive(Clone)]
 pub struct Article(pub article::Model, pub Ahead);
 
-impl Article {
-    /// The article of `row`, nothing loaded ahead.
-    pub fn of(row: article::Model) -> Article {
-        Article(row, Ahead::default())
-    }
-}
-
-impl PageNode for Article {
-    type Model = article::Model;
-    const LOADS_AHEAD: bool = true;
-
-    fn new(row: article::Model, ahead: &Ahead) -> Article {
-        Article(row, ahead.clone())
-    }
-
-    /// The page's sources, tags and people, as each selection of those fields asks for them.
-    fn load_ahead<'a>(
-        ctx: &Context<'a>,
-        nodes: &[SelectionField<'a>],
-        rows: &[&'a article::Model],
-    ) -> Option<BoxFuture<'a, Ahead>> {
-        Loads::new(ctx, nodes, rows)
-            .add(
-                "source",
-                |field| Some(selection::of_selection(field)),
-                |row, columns| Some(SourceById(row.source_id?, *columns)),
-            )
-            .add(
-                "tags",
-                |field| Some(selection::of_selection(field)),
-                |row, columns| Some(TagsOfArticle(row.id, *columns)),
-            )
-            .add(
-                "people",
-                people_arguments,
-                |row, (filter, page, columns)| {
-                    Some(PeopleOfArticle {
-                        article: row.id,
-                        filter: filter.clone(),
-                        page: page.clone(),
-                        columns: *columns,
-                    })
-                },
-            )
-            .run::<article::Entity>()
-    }
-}
+// A page loads its articles' sources, tags and people ahead, as each selection asks for them.
+super::ahead::loads_ahead!(Article, article, |loads| loads
+    .add_reading("source", |row, columns| Some(SourceById(
+        row.source_id?,
+        columns
+    )))
+    .add_reading("tags", |row, columns| Some(TagsOfArticle(row.id, columns)))
+    .add(
+        "people",
+        people_arguments,
+        |row, (filter, page, columns)| {
+            Some(PeopleOfArticle {
+                article: row.id,
+                filter: filter.clone(),
+                page: page.clone(),
+                columns: *columns,
+            })
+        },
+    ));
 
 /// The filter, page and columns of a selection of `Article.people`, as its resolver reads
 /// them; `None` when they do not parse (the field reports that itself).

@@ -1,11 +1,10 @@
 //! The `Meeting` and `Participant` types.
 
-use async_graphql::{Context, Object, Result, SelectionField, ID};
+use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::meeting;
-use futures_util::future::BoxFuture;
 
-use super::ahead::{self, Ahead, Loads, PageNode};
+use super::ahead::{self, Ahead};
 use super::article::articles_of;
 use super::connection::{connection, page_request};
 use super::context::{load, load_ahead_or_alone};
@@ -25,48 +24,24 @@ use crate::service::person::Participation;
 #[derive(Clone)]
 pub struct Meeting(pub meeting::Model, pub Ahead);
 
-impl Meeting {
-    /// The meeting of `row`, nothing loaded ahead.
-    pub fn of(row: meeting::Model) -> Meeting {
-        Meeting(row, Ahead::default())
-    }
-}
-
-impl PageNode for Meeting {
-    type Model = meeting::Model;
-    const LOADS_AHEAD: bool = true;
-
-    fn new(row: meeting::Model, ahead: &Ahead) -> Meeting {
-        Meeting(row, ahead.clone())
-    }
-
-    /// The page's participants, as each selection of `participants` asks for them.
-    fn load_ahead<'a>(
-        ctx: &Context<'a>,
-        nodes: &[SelectionField<'a>],
-        rows: &[&'a meeting::Model],
-    ) -> Option<BoxFuture<'a, Ahead>> {
-        Loads::new(ctx, nodes, rows)
-            .add(
-                "participants",
-                |field| {
-                    let role: Option<ParticipantRole> = ahead::argument(&field, "role")?;
-                    Some((
-                        role.map(Into::into),
-                        selection::of_child_at(field, "person"),
-                    ))
-                },
-                |row, (role, columns)| {
-                    Some(ParticipantsOfMeeting {
-                        meeting: row.id,
-                        role: *role,
-                        columns: *columns,
-                    })
-                },
-            )
-            .run::<meeting::Entity>()
-    }
-}
+// A page loads its meetings' participants ahead, as each selection asks for them.
+super::ahead::loads_ahead!(Meeting, meeting, |loads| loads.add(
+    "participants",
+    |field| {
+        let role: Option<ParticipantRole> = ahead::argument(&field, "role")?;
+        Some((
+            role.map(Into::into),
+            selection::of_child_at(field, "person"),
+        ))
+    },
+    |row, (role, columns)| {
+        Some(ParticipantsOfMeeting {
+            meeting: row.id,
+            role: *role,
+            columns: *columns,
+        })
+    },
+));
 
 connection!(
     MeetingConnection,

@@ -1,11 +1,10 @@
 //! The `Person` and `Position` types, and the person's meetings with the role on each edge.
 
-use async_graphql::{Context, Object, Result, SelectionField, ID};
+use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::{person, position};
-use futures_util::future::BoxFuture;
 
-use super::ahead::{Ahead, Loads, PageNode};
+use super::ahead::{Ahead, PageNode};
 use super::article::articles_of;
 use super::connection::{connection, load_ahead, page_request, PageInfo};
 use super::context::{load, load_ahead_or_alone};
@@ -29,36 +28,11 @@ use crate::service::page::Page;
 #[derive(Clone)]
 pub struct Person(pub person::Model, pub Ahead);
 
-impl Person {
-    /// The person of `row`, nothing loaded ahead.
-    pub fn of(row: person::Model) -> Person {
-        Person(row, Ahead::default())
-    }
-}
-
-impl PageNode for Person {
-    type Model = person::Model;
-    const LOADS_AHEAD: bool = true;
-
-    fn new(row: person::Model, ahead: &Ahead) -> Person {
-        Person(row, ahead.clone())
-    }
-
-    /// The page's positions, as each selection of `positions` asks for them.
-    fn load_ahead<'a>(
-        ctx: &Context<'a>,
-        nodes: &[SelectionField<'a>],
-        rows: &[&'a person::Model],
-    ) -> Option<BoxFuture<'a, Ahead>> {
-        Loads::new(ctx, nodes, rows)
-            .add(
-                "positions",
-                |field| Some(selection::of_selection(field)),
-                |row, columns| Some(PositionsOfPerson(row.id, *columns)),
-            )
-            .run::<person::Entity>()
-    }
-}
+// A page loads its people's positions ahead, as each selection asks for them.
+super::ahead::loads_ahead!(Person, person, |loads| loads
+    .add_reading("positions", |row, columns| Some(PositionsOfPerson(
+        row.id, columns
+    ))));
 
 connection!(
     PersonConnection,

@@ -1,10 +1,9 @@
 //! The `Quote` type.
 
-use async_graphql::{Context, Object, Result, SelectionField, ID};
+use async_graphql::{Context, Object, Result, ID};
 use entity::quote;
-use futures_util::future::BoxFuture;
 
-use super::ahead::{Ahead, Loads, PageNode};
+use super::ahead::Ahead;
 use super::connection::connection;
 use super::context::{load, load_ahead_or_alone};
 use super::id::{encode, NodeKind};
@@ -18,42 +17,16 @@ use crate::AppError;
 #[derive(Clone)]
 pub struct Quote(pub quote::Model, pub Ahead);
 
-impl Quote {
-    /// The quote of `row`, nothing loaded ahead.
-    pub fn of(row: quote::Model) -> Quote {
-        Quote(row, Ahead::default())
-    }
-}
-
-impl PageNode for Quote {
-    type Model = quote::Model;
-    const LOADS_AHEAD: bool = true;
-
-    fn new(row: quote::Model, ahead: &Ahead) -> Quote {
-        Quote(row, ahead.clone())
-    }
-
-    /// The page's people and articles, as each selection of `person` and `article` asks for
-    /// them.
-    fn load_ahead<'a>(
-        ctx: &Context<'a>,
-        nodes: &[SelectionField<'a>],
-        rows: &[&'a quote::Model],
-    ) -> Option<BoxFuture<'a, Ahead>> {
-        Loads::new(ctx, nodes, rows)
-            .add(
-                "person",
-                |field| Some(selection::of_selection(field)),
-                |row, columns| Some(PersonById(row.person_id, *columns)),
-            )
-            .add(
-                "article",
-                |field| Some(selection::of_selection(field)),
-                |row, columns| Some(ArticleById(row.article_id, *columns)),
-            )
-            .run::<quote::Entity>()
-    }
-}
+// A page loads its quotes' people and articles ahead, as each selection asks for them.
+super::ahead::loads_ahead!(Quote, quote, |loads| loads
+    .add_reading("person", |row, columns| Some(PersonById(
+        row.person_id,
+        columns
+    )))
+    .add_reading("article", |row, columns| Some(ArticleById(
+        row.article_id,
+        columns
+    ))));
 
 connection!(QuoteConnection, QuoteEdge, Quote, quote::Model, "quotes");
 
