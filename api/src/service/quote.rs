@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use entity::{article, quote};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
 };
@@ -13,17 +14,23 @@ use super::page::{self, Page, PageRequest};
 use super::{column, Visibility};
 use crate::AppResult;
 
-/// The quotes the caller may see.
+/// The quotes the caller may see: those whose article is visible, checked for each quote
+/// (`EXISTS`). A join let SQLite's planner start from the published articles, read every
+/// quote of theirs and sort them all for a page of the newest: 0.3–0.5 s for the root list on
+/// 100,000 articles, where walking the quotes newest first and checking each one's article
+/// takes under a millisecond.
 pub fn visible(visibility: Visibility) -> Select<quote::Entity> {
     match visibility {
         Visibility::All => quote::Entity::find(),
-        Visibility::Published => page::join_link(
-            quote::Entity::find(),
-            article::Entity,
-            column(article::Column::Id),
-            column(quote::Column::ArticleId),
-        )
-        .filter(super::published()),
+        Visibility::Published => {
+            let mut article = Query::select();
+            article
+                .expr(Expr::val(1))
+                .from(article::Entity)
+                .and_where(column(article::Column::Id).eq(column(quote::Column::ArticleId)))
+                .cond_where(super::published());
+            quote::Entity::find().filter(Expr::exists(article))
+        }
     }
 }
 
