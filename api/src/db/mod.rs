@@ -204,5 +204,13 @@ pub async fn connect_and_migrate_with(
 ) -> Result<DatabaseConnection, DbErr> {
     let db = connect_with(url, statement_timeout).await?;
     Migrator::up(&db, None).await?;
+    if db.get_database_backend() == DbBackend::Sqlite && !is_in_memory(url) {
+        // The pool is opened anew: a SQLite connection of it that still held a statement
+        // from before the migrations (sqlx resets a statement only when it next runs one)
+        // keeps its read transaction's snapshot, and with it the old schema, so the next
+        // statement it prepares would not find the new tables ("no such table").
+        db.close().await?;
+        return connect_with(url, statement_timeout).await;
+    }
     Ok(db)
 }

@@ -1,5 +1,6 @@
-//! The one harness of the integration tests: a fresh database per test (SQLite in memory by
-//! default, a new PostgreSQL database when `TEST_DATABASE_URL` is set) and `spawn_app()`,
+//! The one harness of the integration tests: a fresh database per test (a SQLite file by
+//! default, read as the server reads one when serving; a new PostgreSQL database when
+//! `TEST_DATABASE_URL` is set) and `spawn_app()`,
 //! the real server on a random port over it, loaded with the seed bundle and generated rows.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use content_api::config::Config;
 use content_api::db::Db;
 use content_api::startup::Application;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 
@@ -29,13 +29,14 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// Creates the database and migrates it.
+    /// Creates the database and migrates it: on SQLite a file in WAL mode, with a pool of
+    /// connections (so that writers really run side by side) and the readers a serving
+    /// server reads on (`db::raw`); removed with this value.
     pub fn new() -> TestDb {
-        TestDb::create("sqlite::memory:".to_owned(), None)
+        TestDb::on_disk()
     }
 
-    /// As `new`, but on SQLite a file (in WAL mode, with a pool of connections, so that
-    /// writers really run side by side); removed with this value.
+    /// As `new`; the name says what a test relies on.
     pub fn on_disk() -> TestDb {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
@@ -74,9 +75,9 @@ impl TestDb {
         let recorded: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
         let recorder = recorded.clone();
         let db = runtime.block_on(async {
-            let db = content_api::db::connect(&url)
+            let db = content_api::db::connect_and_migrate(&url)
                 .await
-                .expect("connect to the test database");
+                .expect("connect to the test database and migrate it");
             let log = std::env::var_os("TEST_LOG_SQL").is_some();
             let db = Db::observed(
                 db,
@@ -92,9 +93,6 @@ impl TestDb {
                     }
                 }),
             );
-            Migrator::up(db.connection(), None)
-                .await
-                .expect("migrate the test database");
             // On disk, the server reads on connections of its own, as it does when serving.
             db.with_own_readers(&url, None)
                 .expect("readers on the test database")

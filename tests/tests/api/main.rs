@@ -1,5 +1,5 @@
 //! The integration tests: one binary, a module per area. Each test starts the real server
-//! on a random port over its own fresh database (SQLite in memory, or PostgreSQL when
+//! on a random port over its own fresh database (a SQLite file, or PostgreSQL when
 //! `TEST_DATABASE_URL` is set) and speaks HTTP to it, or calls the service layer directly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
