@@ -185,9 +185,9 @@ impl Metrics {
         self.statements.observe(outcome.statements as f64);
     }
 
-    /// The Prometheus text: these counters and the pool's connections (`size` open, `idle`
-    /// of them idle, `max` allowed).
-    pub fn render(&self, pool: Option<(u32, usize, u32)>) -> String {
+    /// The Prometheus text: these counters, the pool's connections (`size` open, `idle`
+    /// of them idle, `max` allowed) and on a SQLite file where its reads ran.
+    pub fn render(&self, pool: Option<(u32, usize, u32)>, reads: Option<SqliteReads>) -> String {
         let mut out = String::new();
         for (name, help, map) in [
             (
@@ -231,6 +231,17 @@ impl Metrics {
             self.relation_loads.ahead.load(Ordering::Relaxed),
             self.relation_loads.alone.load(Ordering::Relaxed)
         );
+        if let Some(reads) = reads {
+            let name = "content_api_sqlite_reads_total";
+            let _ = writeln!(
+                out,
+                "# HELP {name} SQLite reads by where they ran: on the request's thread, moved to a \
+                 blocking thread past the inline budget, or sent there at once (with a client's filter).\n\
+                 # TYPE {name} counter\n{name}{{ran=\"inline\"}} {}\n{name}{{ran=\"moved\"}} {}\n\
+                 {name}{{ran=\"off_thread\"}} {}",
+                reads.inline, reads.moved, reads.off_thread
+            );
+        }
         if let Some((size, idle, max)) = pool {
             let name = "content_api_db_pool_connections";
             let _ = writeln!(
@@ -242,6 +253,17 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Where a SQLite file's reads ran (`db::Db::sqlite_reads`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SqliteReads {
+    /// On the request's own thread, within the inline budget.
+    pub inline: u64,
+    /// Started there, stopped at the budget and run again on a blocking thread.
+    pub moved: u64,
+    /// Sent to a blocking thread at once.
+    pub off_thread: u64,
 }
 
 /// A label value with `\`, `"` and line breaks escaped.

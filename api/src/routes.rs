@@ -848,9 +848,10 @@ async fn health() -> HttpResponse {
 /// `GET /metrics`: the Prometheus text.
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.db.pool_use();
+    let reads = state.db.sqlite_reads();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(pool))
+        .body(state.metrics.render(pool, reads))
 }
 
 /// `GET /ready`: 200 when the database answers, 503 when it does not or while the server

@@ -9,9 +9,13 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sqlx::sqlite::SqliteConnection;
 
 mod planned;
+mod raw;
 mod readers;
+mod rows;
 
 pub use planned::{planned_for_values, Db, OnStatement, PLAN_FOR_VALUES};
+pub use raw::{Cell, INLINE_BUDGET};
+pub use rows::{Decode, Read, Row, Rows};
 
 /// Whether `error` says the connection it came from is unusable: its link failed (I/O,
 /// TLS, SQLite's worker thread gone) or PostgreSQL ended the session (connection

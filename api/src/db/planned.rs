@@ -14,7 +14,9 @@ use sea_query_sqlx::SqlxValues;
 use sqlx::pool::PoolConnection;
 use sqlx::Postgres;
 
+use super::raw::Raw;
 use super::readers::{Backend, Readers};
+use super::rows::{Read, Rows};
 
 /// Marks a statement whose best plan depends on the values it is given, written into its SQL
 /// as a comment: on PostgreSQL, [`Db`] has such a statement planned for its values at every
@@ -52,6 +54,8 @@ pub struct Db {
     connection: DatabaseConnection,
     on_statement: Option<OnStatement>,
     readers: Option<OwnReaders>,
+    /// On a SQLite file, the readers the service layer's reads ([`Read`]) run on.
+    raw: Option<Arc<Raw>>,
 }
 
 /// The readers of a [`Db`], on its database.
@@ -87,6 +91,7 @@ impl Db {
             connection,
             on_statement: None,
             readers: None,
+            raw: None,
         }
     }
 
@@ -99,6 +104,7 @@ impl Db {
             connection,
             on_statement: Some(on_statement),
             readers: None,
+            raw: None,
         }
     }
 
@@ -140,11 +146,12 @@ impl Db {
             .map(Arc::new)
         }
         self.readers = match self.connection.get_database_backend() {
-            DbBackend::Sqlite if !super::is_in_memory(url) => Some(OwnReaders::Sqlite(like(
-                self.connection.get_sqlite_connection_pool(),
-                url,
-                statement_timeout,
-            )?)),
+            DbBackend::Sqlite if !super::is_in_memory(url) => {
+                let pool = self.connection.get_sqlite_connection_pool();
+                let size = usize::try_from(pool.options().get_max_connections()).unwrap_or(1);
+                self.raw = Some(Arc::new(Raw::new(url, size, statement_timeout)?));
+                Some(OwnReaders::Sqlite(like(pool, url, statement_timeout)?))
+            }
             DbBackend::Postgres => Some(OwnReaders::Postgres(like(
                 self.connection.get_postgres_connection_pool(),
                 url,
@@ -164,7 +171,14 @@ impl Db {
             _ => return None,
         };
         let (open, idle, most) = self.readers.as_ref().map_or((0, 0, 0), OwnReaders::usage);
-        Some((pool.0 + open, pool.1 + idle, pool.2 + most))
+        let raw = self.raw.as_ref().map_or(0, |raw| raw.idle());
+        let raw_open = u32::try_from(raw).unwrap_or(u32::MAX);
+        Some((pool.0 + open + raw_open, pool.1 + idle + raw, pool.2 + most))
+    }
+
+    /// On a SQLite file, where its reads ran ([`Read`]; see `db::raw`).
+    pub fn sqlite_reads(&self) -> Option<crate::metrics::SqliteReads> {
+        self.raw.as_ref().map(|raw| raw.counts())
     }
 
     /// The pool itself, for transactions, writes and what else needs a [`DatabaseConnection`].
@@ -176,6 +190,9 @@ impl Db {
     pub async fn close(self) -> Result<(), DbErr> {
         if let Some(readers) = &self.readers {
             readers.close().await;
+        }
+        if let Some(raw) = &self.raw {
+            raw.close();
         }
         self.connection.close().await
     }
@@ -199,6 +216,17 @@ impl Db {
                 Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
             }
             Err(error) => Err(DbErr::Conn(RuntimeErr::SqlxError(error.into()))),
+        }
+    }
+
+    /// Tells `on_statement` of `statement`, run from `start`.
+    fn tell(&self, statement: &Statement, start: Instant, failed: bool) {
+        if let Some(on_statement) = &self.on_statement {
+            on_statement(&metric::Info {
+                elapsed: start.elapsed(),
+                statement,
+                failed,
+            });
         }
     }
 
@@ -226,13 +254,7 @@ impl Db {
         .persistent(persistent);
         let start = Instant::now();
         let result = run(query).await;
-        if let Some(on_statement) = &self.on_statement {
-            on_statement(&metric::Info {
-                elapsed: start.elapsed(),
-                statement,
-                failed: result.is_err(),
-            });
-        }
+        self.tell(statement, start, result.is_err());
         result
     }
 
@@ -372,6 +394,27 @@ impl std::fmt::Debug for Db {
         f.debug_struct("Db")
             .field("connection", &self.connection)
             .finish_non_exhaustive()
+    }
+}
+
+impl Read for Db {
+    /// On a SQLite file, reads on the raw readers; elsewhere as [`ConnectionTrait`] reads.
+    fn read<S: sea_orm::StatementBuilder>(
+        &self,
+        query: &S,
+    ) -> impl Future<Output = Result<Rows, DbErr>> + Send {
+        let statement = self.get_database_backend().build(query);
+        async move {
+            match &self.raw {
+                Some(raw) => {
+                    let start = Instant::now();
+                    let result = raw.read(&statement).await;
+                    self.tell(&statement, start, result.is_err());
+                    Ok(Rows::Raw(result?))
+                }
+                None => Ok(Rows::Sea(self.fetch(statement, Fetch::All).await?)),
+            }
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use super::{statement_deadline, STEPS_BETWEEN_CHECKS};
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 /// A deadline slot's value when its statements have none.
-const NO_DEADLINE: u64 = u64::MAX;
+pub(super) const NO_DEADLINE: u64 = u64::MAX;
 
 /// How long after it was last taken a PostgreSQL reader is still taken again without a
 /// ping, as the main pool does for its idle connections (`test_before_acquire_if_idle_for`):
@@ -43,7 +43,7 @@ const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 const REAP_EVERY: Duration = Duration::from_secs(60);
 
 /// `instant` in nanoseconds from [`EPOCH`].
-fn since_epoch(instant: Instant) -> u64 {
+pub(super) fn since_epoch(instant: Instant) -> u64 {
     u64::try_from(instant.saturating_duration_since(*EPOCH).as_nanos()).unwrap_or(NO_DEADLINE - 1)
 }
 

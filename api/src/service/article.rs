@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use entity::{article, article_meeting, article_person, article_tag};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use super::order::{article_ordering, ArticleOrder};
 use super::page::{self, Page, PageRequest};
 use super::{column, Visibility};
+use crate::db::Read;
 use crate::AppResult;
 
 /// The articles the caller may see.
@@ -26,7 +27,7 @@ pub type Columns = super::columns::Columns<article::Entity>;
 
 /// Visible articles by id; unknown or hidden ids are absent from the map.
 pub async fn by_ids(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     ids: &[i64],
     columns: Columns,
@@ -38,19 +39,21 @@ pub async fn by_ids(
 
 /// A visible article by slug.
 pub async fn by_slug(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     slug: &str,
 ) -> AppResult<Option<article::Model>> {
-    Ok(visible(visibility)
-        .filter(article::Column::Slug.eq(slug))
-        .one(db)
+    Ok(Columns::ALL
+        .one(
+            db,
+            visible(visibility).filter(article::Column::Slug.eq(slug)),
+        )
         .await?)
 }
 
 /// A page of all visible articles, reading `columns`.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     condition: Condition,
     order: &[ArticleOrder],
@@ -64,11 +67,7 @@ pub async fn list(
 }
 
 /// How many visible articles meet `condition`.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    condition: Condition,
-) -> AppResult<u64> {
+pub async fn count(db: &impl Read, visibility: Visibility, condition: Condition) -> AppResult<u64> {
     page::count(db, visible(visibility).filter(condition)).await
 }
 
@@ -124,7 +123,7 @@ fn of_parent(visibility: Visibility, parent: ArticleParent) -> (Select<article::
 /// One page of articles per parent, in one statement, reading `columns`.
 #[allow(clippy::too_many_arguments)]
 pub async fn pages_of(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     parent: ArticleParent,
     parents: &[i64],
@@ -153,7 +152,7 @@ pub async fn pages_of(
 
 /// How many visible articles each parent has, in one statement.
 pub async fn counts_of(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     parent: ArticleParent,
     parents: &[i64],

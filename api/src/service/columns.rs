@@ -10,10 +10,9 @@ use std::marker::PhantomData;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{article, meeting, person, position, quote, source, tag, ArticleStatus, SourceKind};
-use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select,
-    TryGetable,
-};
+use sea_orm::{DbErr, EntityTrait, Iterable, QuerySelect, QueryTrait, Select};
+
+use crate::db::{Decode, Read, Row};
 
 use super::keyset::Ordering;
 
@@ -27,7 +26,7 @@ pub trait Partial: EntityTrait {
     fn fields() -> &'static [(Self::Column, &'static str)];
     /// Reads a row selected by [`Columns::select`]: by position, the columns left out as
     /// placeholders.
-    fn read(row: &QueryResult, columns: Columns<Self>) -> Result<Self::Model, DbErr>;
+    fn read(row: Row<'_>, columns: Columns<Self>) -> Result<Self::Model, DbErr>;
 }
 
 /// A set of an entity's columns.
@@ -77,17 +76,20 @@ impl<E: Partial> Columns<E> {
     }
 
     /// Reads a row of a `select`ed statement.
-    pub fn read(self, row: &QueryResult) -> Result<E::Model, DbErr> {
+    pub fn read(self, row: Row<'_>) -> Result<E::Model, DbErr> {
         E::read(row, self)
     }
 
+    /// The first row of `select`, reading these columns.
+    pub async fn one(self, db: &impl Read, select: Select<E>) -> Result<Option<E::Model>, DbErr> {
+        let rows = db.read(&self.select(select).limit(1).into_query()).await?;
+        let first = rows.iter().next().map(|row| self.read(row)).transpose();
+        first
+    }
+
     /// Every row of `select`, reading these columns.
-    pub async fn all(
-        self,
-        db: &impl ConnectionTrait,
-        select: Select<E>,
-    ) -> Result<Vec<E::Model>, DbErr> {
-        db.query_all(&self.select(select).into_query())
+    pub async fn all(self, db: &impl Read, select: Select<E>) -> Result<Vec<E::Model>, DbErr> {
+        db.read(&self.select(select).into_query())
             .await?
             .iter()
             .map(|row| self.read(row))
@@ -157,13 +159,13 @@ impl<T> Placeholder for Option<T> {
 
 /// Reads the selected columns of a row in order; see [`Partial::read`].
 pub struct Reader<'a, E> {
-    row: &'a QueryResult,
+    row: Row<'a>,
     columns: Columns<E>,
     next: usize,
 }
 
 impl<'a, E: Partial> Reader<'a, E> {
-    pub fn new(row: &'a QueryResult, columns: Columns<E>) -> Self {
+    pub fn new(row: Row<'a>, columns: Columns<E>) -> Self {
         Reader {
             row,
             columns,
@@ -173,13 +175,13 @@ impl<'a, E: Partial> Reader<'a, E> {
 
     /// The value of `column`, or its placeholder when it was not selected. Columns must be
     /// asked for in the entity's order.
-    pub fn get<T: TryGetable + Placeholder>(&mut self, column: E::Column) -> Result<T, DbErr> {
+    pub fn get<T: Decode + Placeholder>(&mut self, column: E::Column) -> Result<T, DbErr> {
         if !self.columns.has(column) {
             return Ok(T::placeholder());
         }
         let index = self.next;
         self.next += 1;
-        self.row.try_get_by_index(index)
+        self.row.get(index)
     }
 }
 
@@ -198,7 +200,7 @@ macro_rules! partial {
                 &[$(($module::Column::$column, stringify!($field))),*]
             }
             fn read(
-                row: &QueryResult,
+                row: Row<'_>,
                 columns: Columns<Self>,
             ) -> Result<$module::Model, DbErr> {
                 let mut reader = Reader::new(row, columns);

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use entity::{article, meeting, person, source, tag};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, ModelTrait, QueryFilter};
 
 use super::columns::{Columns, Partial};
 use super::keyset::Ordering;
 use super::page::{self, Page, PageRequest};
+use crate::db::Read;
 use crate::AppResult;
 
 /// An entity with an `id` and a unique `slug`.
@@ -42,7 +43,7 @@ keyed!(article, person, meeting, source, tag);
 
 /// An entity every caller may see, so that the look-ups below need no visibility filter.
 /// Articles are [`Keyed`] but not `Public`: their look-ups go through `service::article`.
-pub trait Public: Keyed {}
+pub trait Public: Keyed + Partial {}
 
 impl Public for person::Entity {}
 impl Public for meeting::Entity {}
@@ -51,7 +52,7 @@ impl Public for tag::Entity {}
 
 /// Rows by id; unknown ids are absent from the map.
 pub async fn by_ids<E: Public + Partial>(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     ids: &[i64],
     columns: Columns<E>,
 ) -> AppResult<HashMap<i64, E::Model>> {
@@ -65,16 +66,15 @@ pub async fn by_ids<E: Public + Partial>(
 }
 
 /// A row by slug.
-pub async fn by_slug<E: Public>(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> AppResult<Option<E::Model>> {
-    Ok(E::find().filter(E::slug_column().eq(slug)).one(db).await?)
+pub async fn by_slug<E: Public>(db: &impl Read, slug: &str) -> AppResult<Option<E::Model>> {
+    Ok(Columns::<E>::ALL
+        .one(db, E::find().filter(E::slug_column().eq(slug)))
+        .await?)
 }
 
 /// A page of all rows, reading `columns`.
 pub async fn list<E: Public + Partial>(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     condition: Condition,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
@@ -95,6 +95,6 @@ where
 }
 
 /// How many rows meet `condition`.
-pub async fn count<E: Public>(db: &impl ConnectionTrait, condition: Condition) -> AppResult<u64> {
+pub async fn count<E: Public>(db: &impl Read, condition: Condition) -> AppResult<u64> {
     page::count(db, E::find().filter(condition)).await
 }

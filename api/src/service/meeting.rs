@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use entity::{article_meeting, meeting, meeting_participant, ParticipantRole};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use super::column;
@@ -14,11 +13,12 @@ use super::columns::Columns;
 use super::order::{meeting_ordering, MeetingOrder};
 use super::page::{self, Page, PageRequest, PARENT_COLUMN};
 use super::person::{read_role, ROLE_COLUMN};
+use crate::db::Read;
 use crate::AppResult;
 
 /// Each article's meetings, in the order given.
 pub async fn of_articles(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     articles: &[i64],
 ) -> AppResult<HashMap<i64, Vec<meeting::Model>>> {
     let query = page::join_link(
@@ -31,7 +31,7 @@ pub async fn of_articles(
     .expr_as(column(article_meeting::Column::ArticleId), PARENT_COLUMN)
     .order_by_asc(article_meeting::Column::Id)
     .into_query();
-    page::fetch_grouped(db, query, page::read_model::<meeting::Model>).await
+    page::fetch_grouped(db, query, page::read_model::<meeting::Entity>).await
 }
 
 /// A meeting a person took part in and the role they had.
@@ -57,7 +57,7 @@ fn attended(role: Option<ParticipantRole>) -> Select<meeting::Entity> {
 
 /// One page of meetings per person, with the person's role, in one statement.
 pub async fn pages_of_people(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     people: &[i64],
     role: Option<ParticipantRole>,
     condition: Condition,
@@ -93,7 +93,7 @@ pub async fn pages_of_people(
 
 /// How many meetings (in `role`, when given) each person took part in, in one statement.
 pub async fn counts_of_people(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     people: &[i64],
     role: Option<ParticipantRole>,
     condition: Condition,

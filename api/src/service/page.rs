@@ -10,12 +10,11 @@ use std::sync::Arc;
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, Func, Order, OverStatement, Query, WindowStatement,
 };
-use sea_orm::{
-    Condition, ConnectionTrait, EntityTrait, FromQueryResult, ModelTrait, QueryFilter, QueryResult,
-    QuerySelect, QueryTrait, Select,
-};
+use sea_orm::{Condition, EntityTrait, ModelTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
+use super::columns::{Columns, Partial};
 use super::keyset::Ordering;
+use crate::db::{Read, Row};
 use crate::{AppError, AppResult};
 
 /// Page size when the client names none.
@@ -200,12 +199,12 @@ pub async fn fetch_page<E, C>(
     select: Select<E>,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
-    read: impl Fn(&QueryResult) -> Result<E::Model, sea_orm::DbErr>,
+    read: impl Fn(Row<'_>) -> Result<E::Model, sea_orm::DbErr>,
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: ModelTrait<Entity = E>,
-    C: ConnectionTrait,
+    C: Read,
 {
     let wanted = request.limit + 1;
     let fetch = |select: Select<E>, condition: Condition, limit: u64| {
@@ -214,7 +213,7 @@ where
         let query = select.limit(limit).into_query();
         let read = &read;
         async move {
-            db.query_all(&query)
+            db.read(&query)
                 .await?
                 .iter()
                 .map(read)
@@ -257,14 +256,14 @@ pub async fn fetch_pages_per_parent<E, C, T>(
     parents: Parents<'_>,
     ordering: &Ordering<E::Column>,
     request: &PageRequest,
-    read: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
+    read: impl Fn(Row<'_>) -> Result<T, sea_orm::DbErr>,
     model: impl Fn(&T) -> &E::Model + Send + Sync + 'static,
 ) -> AppResult<HashMap<i64, Page<T>>>
 where
     E: EntityTrait,
     T: 'static,
     E::Model: ModelTrait<Entity = E>,
-    C: ConnectionTrait,
+    C: Read,
 {
     let Parents {
         column: parent,
@@ -305,11 +304,11 @@ where
             .order_by(Alias::new(ROW_NUMBER), Order::Asc)
             .to_owned()
     };
-    let rows = db.query_all(&outer).await?;
+    let rows = db.read(&outer).await?;
     let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
-    for row in rows {
-        let parent: i64 = row.try_get("", PARENT)?;
-        grouped.entry(parent).or_default().push(read(&row)?);
+    for row in rows.iter() {
+        let parent: i64 = row.get_named(PARENT)?;
+        grouped.entry(parent).or_default().push(read(row)?);
     }
     let ordering = ordering.clone();
     let cursor_of: Arc<dyn Fn(&T) -> String + Send + Sync> =
@@ -324,22 +323,23 @@ where
     Ok(pages)
 }
 
-/// Reads an entity model from a row of a per-parent query.
-pub fn read_model<M: FromQueryResult>(row: &QueryResult) -> Result<M, sea_orm::DbErr> {
-    M::from_query_result(row, "")
+/// Reads a whole entity model from a row that selects every column first, in the
+/// entity's order (as `E::find()` does).
+pub fn read_model<E: Partial>(row: Row<'_>) -> Result<E::Model, sea_orm::DbErr> {
+    Columns::<E>::ALL.read(row)
 }
 
 /// Runs `query` (which selects the parent's id as [`PARENT_COLUMN`]) and groups its rows
 /// by parent, in query order.
-pub async fn fetch_grouped<C: ConnectionTrait, T>(
+pub async fn fetch_grouped<C: Read, T>(
     db: &C,
     query: sea_orm::sea_query::SelectStatement,
-    read: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
+    read: impl Fn(Row<'_>) -> Result<T, sea_orm::DbErr>,
 ) -> AppResult<HashMap<i64, Vec<T>>> {
     let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
-    for row in db.query_all(&query).await? {
-        let parent: i64 = row.try_get("", PARENT)?;
-        grouped.entry(parent).or_default().push(read(&row)?);
+    for row in db.read(&query).await?.iter() {
+        let parent: i64 = row.get_named(PARENT)?;
+        grouped.entry(parent).or_default().push(read(row)?);
     }
     Ok(grouped)
 }
@@ -349,7 +349,7 @@ pub const PARENT_COLUMN: &str = PARENT;
 
 /// Counts the rows of `select` per parent in one `GROUP BY` statement; parents with no
 /// rows count 0.
-pub async fn count_per_parent<E: EntityTrait, C: ConnectionTrait>(
+pub async fn count_per_parent<E: EntityTrait, C: Read>(
     db: &C,
     select: Select<E>,
     parents: Parents<'_>,
@@ -362,32 +362,28 @@ pub async fn count_per_parent<E: EntityTrait, C: ConnectionTrait>(
     if parents.is_empty() {
         return Ok(counts);
     }
-    let rows: Vec<(i64, i64)> = select
+    let query = select
         .filter(parent.clone().is_in(parents.iter().copied()))
         .select_only()
         .expr_as(parent.clone(), PARENT)
         .expr_as(Expr::cust("COUNT(*)"), "count")
         .group_by(parent)
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (parent, count) in rows {
-        counts.insert(parent, u64::try_from(count).unwrap_or(0));
+        .into_query();
+    for row in db.read(&query).await?.iter() {
+        let count: i64 = row.get(1)?;
+        counts.insert(row.get(0)?, u64::try_from(count).unwrap_or(0));
     }
     Ok(counts)
 }
 
 /// Counts the rows of `select`.
-pub async fn count<E: EntityTrait, C: ConnectionTrait>(
-    db: &C,
-    select: Select<E>,
-) -> AppResult<u64> {
-    let count: Option<i64> = select
+pub async fn count<E: EntityTrait, C: Read>(db: &C, select: Select<E>) -> AppResult<u64> {
+    let query = select
         .select_only()
         .expr_as(Expr::cust("COUNT(*)"), "count")
-        .into_tuple()
-        .one(db)
-        .await?;
+        .into_query();
+    let rows = db.read(&query).await?;
+    let count: Option<i64> = rows.iter().next().map(|row| row.get(0)).transpose()?;
     Ok(count.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 

@@ -7,36 +7,34 @@ use entity::{
     article_person, meeting_participant, person, person_alias, position, ParticipantRole,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use super::column;
 use super::columns::Columns;
 use super::order::{person_ordering, PersonOrder};
 use super::page::{self, Page, PageRequest, PARENT_COLUMN};
+use crate::db::Read;
 use crate::AppResult;
 
 /// Each person's aliases, in the order given.
-pub async fn aliases_of(
-    db: &impl ConnectionTrait,
-    people: &[i64],
-) -> AppResult<HashMap<i64, Vec<String>>> {
-    let rows = person_alias::Entity::find()
+pub async fn aliases_of(db: &impl Read, people: &[i64]) -> AppResult<HashMap<i64, Vec<String>>> {
+    let query = person_alias::Entity::find()
+        .select_only()
+        .columns([person_alias::Column::PersonId, person_alias::Column::Alias])
         .filter(person_alias::Column::PersonId.is_in(people.iter().copied()))
         .order_by_asc(person_alias::Column::Id)
-        .all(db)
-        .await?;
+        .into_query();
     let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.person_id).or_default().push(row.alias);
+    for row in db.read(&query).await?.iter() {
+        grouped.entry(row.get(0)?).or_default().push(row.get(1)?);
     }
     Ok(grouped)
 }
 
 /// Each person's positions, in the order given.
 pub async fn positions_of(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     people: &[i64],
     columns: Columns<position::Entity>,
 ) -> AppResult<HashMap<i64, Vec<position::Model>>> {
@@ -65,7 +63,7 @@ fn mentioned() -> Select<person::Entity> {
 
 /// One page of mentioned people per article, in one statement.
 pub async fn pages_of_articles(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     articles: &[i64],
     condition: Condition,
     order: &[PersonOrder],
@@ -91,7 +89,7 @@ pub async fn pages_of_articles(
 
 /// How many people each article mentions, in one statement.
 pub async fn counts_of_articles(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     articles: &[i64],
     condition: Condition,
 ) -> AppResult<HashMap<i64, u64>> {
@@ -117,14 +115,13 @@ pub struct Participation {
 pub const ROLE_COLUMN: &str = "participant_role";
 
 /// Reads the role selected as [`ROLE_COLUMN`].
-pub fn read_role(row: &sea_orm::QueryResult) -> Result<ParticipantRole, sea_orm::DbErr> {
-    let role: String = row.try_get("", ROLE_COLUMN)?;
-    ParticipantRole::try_from_value(&role).map_err(|error| sea_orm::DbErr::Type(error.to_string()))
+pub fn read_role(row: crate::db::Row<'_>) -> Result<ParticipantRole, sea_orm::DbErr> {
+    row.get_named(ROLE_COLUMN)
 }
 
 /// Each meeting's participants (only those with `role` when given), in the order given.
 pub async fn participants_of(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     meetings: &[i64],
     role: Option<ParticipantRole>,
     columns: Columns<person::Entity>,

@@ -4,15 +4,13 @@ use std::collections::HashMap;
 
 use entity::{article, quote};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    Select,
-};
+use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use super::columns::Columns;
 use super::order::quote_ordering;
 use super::page::{self, Page, PageRequest};
 use super::{column, Visibility};
+use crate::db::Read;
 use crate::AppResult;
 
 /// The quotes the caller may see: those whose article is visible, checked for each quote
@@ -43,34 +41,36 @@ pub fn visible(backend: DbBackend, visibility: Visibility) -> Select<quote::Enti
 
 /// Visible quotes by id; unknown or hidden ids are absent from the map.
 pub async fn by_ids(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, quote::Model>> {
-    let rows = visible(db.get_database_backend(), visibility)
-        .filter(quote::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
+    let select = visible(db.get_database_backend(), visibility)
+        .filter(quote::Column::Id.is_in(ids.iter().copied()));
+    let rows = Columns::<quote::Entity>::ALL.all(db, select).await?;
     Ok(rows.into_iter().map(|row| (row.id, row)).collect())
 }
 
 /// A page of all visible quotes, newest first.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     condition: Condition,
     request: &PageRequest,
 ) -> AppResult<Page<quote::Model>> {
     let select = visible(db.get_database_backend(), visibility).filter(condition);
-    page::fetch_page(db, select, &quote_ordering(), request, page::read_model).await
+    page::fetch_page(
+        db,
+        select,
+        &quote_ordering(),
+        request,
+        page::read_model::<quote::Entity>,
+    )
+    .await
 }
 
 /// How many visible quotes meet `condition`.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    condition: Condition,
-) -> AppResult<u64> {
+pub async fn count(db: &impl Read, visibility: Visibility, condition: Condition) -> AppResult<u64> {
     page::count(
         db,
         visible(db.get_database_backend(), visibility).filter(condition),
@@ -80,15 +80,14 @@ pub async fn count(
 
 /// Each article's quotes, in article order (the articles are visible already).
 pub async fn of_articles(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     articles: &[i64],
 ) -> AppResult<HashMap<i64, Vec<quote::Model>>> {
-    let rows = quote::Entity::find()
+    let select = quote::Entity::find()
         .filter(quote::Column::ArticleId.is_in(articles.iter().copied()))
         .order_by_asc(quote::Column::ArticleId)
-        .order_by_asc(quote::Column::Position)
-        .all(db)
-        .await?;
+        .order_by_asc(quote::Column::Position);
+    let rows = Columns::<quote::Entity>::ALL.all(db, select).await?;
     let mut grouped: HashMap<i64, Vec<quote::Model>> = HashMap::new();
     for row in rows {
         grouped.entry(row.article_id).or_default().push(row);
@@ -98,16 +97,15 @@ pub async fn of_articles(
 
 /// Each meeting's visible quotes, by article and then in article order.
 pub async fn of_meetings(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     meetings: &[i64],
 ) -> AppResult<HashMap<i64, Vec<quote::Model>>> {
-    let rows = visible(db.get_database_backend(), visibility)
+    let select = visible(db.get_database_backend(), visibility)
         .filter(quote::Column::MeetingId.is_in(meetings.iter().copied()))
         .order_by_asc(quote::Column::ArticleId)
-        .order_by_asc(quote::Column::Position)
-        .all(db)
-        .await?;
+        .order_by_asc(quote::Column::Position);
+    let rows = Columns::<quote::Entity>::ALL.all(db, select).await?;
     let mut grouped: HashMap<i64, Vec<quote::Model>> = HashMap::new();
     for row in rows {
         if let Some(meeting) = row.meeting_id {
@@ -119,7 +117,7 @@ pub async fn of_meetings(
 
 /// One page of visible quotes per person, newest first, in one statement.
 pub async fn pages_of_people(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     people: &[i64],
     request: &PageRequest,
@@ -144,7 +142,7 @@ pub async fn pages_of_people(
 
 /// How many visible quotes each person has, in one statement.
 pub async fn counts_of_people(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     visibility: Visibility,
     people: &[i64],
 ) -> AppResult<HashMap<i64, u64>> {

@@ -10,14 +10,14 @@ use base64::Engine as _;
 use entity::article;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 
 use super::page::{Page, PageRequest};
 use super::Visibility;
 use crate::db::planned_for_values;
+use crate::db::Read;
 use crate::{AppError, AppResult};
 
 /// The longest search text accepted.
@@ -299,7 +299,7 @@ fn decode(cursor: &str) -> AppResult<CursorData> {
 
 /// One page of hits, best first (ties by kind, then id).
 pub async fn search(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     terms: &Terms,
     scope: &Scope,
     request: &PageRequest,
@@ -335,15 +335,15 @@ pub async fn search(
         .order_by(Alias::new("ref"), Order::Asc)
         .limit(request.limit + 1);
     let mut hits = Vec::new();
-    for row in db.query_all(&query).await? {
-        let code: i64 = row.try_get("", "kind")?;
+    for row in db.read(&query).await?.iter() {
+        let code: i64 = row.get_named("kind")?;
         let Some(kind) = SearchKind::from_code(code) else {
             continue;
         };
         hits.push(Hit {
             kind,
-            id: row.try_get("", "ref")?,
-            score: row.try_get("", "score")?,
+            id: row.get_named("ref")?,
+            score: row.get_named("score")?,
         });
     }
     let more = hits.len() as u64 > request.limit;
@@ -357,7 +357,7 @@ pub async fn search(
 }
 
 /// How many records a search finds in `scope`.
-pub async fn count(db: &impl ConnectionTrait, terms: &Terms, scope: &Scope) -> AppResult<u64> {
+pub async fn count(db: &impl Read, terms: &Terms, scope: &Scope) -> AppResult<u64> {
     let mut query = Query::select();
     query
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
@@ -365,10 +365,8 @@ pub async fn count(db: &impl ConnectionTrait, terms: &Terms, scope: &Scope) -> A
             scope.statement(terms, db.get_database_backend()),
             Alias::new("scoped"),
         );
-    let count: Option<i64> = match db.query_one(&query).await? {
-        Some(row) => Some(row.try_get("", "count")?),
-        None => None,
-    };
+    let rows = db.read(&query).await?;
+    let count: Option<i64> = rows.iter().next().map(|row| row.get(0)).transpose()?;
     Ok(count.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 

@@ -3,18 +3,17 @@
 use std::collections::HashMap;
 
 use entity::{article_tag, tag};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::column;
 use super::columns::Columns;
 use super::page::{self, PARENT_COLUMN};
+use crate::db::Read;
 use crate::AppResult;
 
 /// Each article's tags, in the order given.
 pub async fn of_articles(
-    db: &impl ConnectionTrait,
+    db: &impl Read,
     articles: &[i64],
     columns: Columns<tag::Entity>,
 ) -> AppResult<HashMap<i64, Vec<tag::Model>>> {

@@ -18,6 +18,7 @@ mod mutations;
 mod outage;
 mod pagination;
 mod properties;
+mod reads;
 mod relations;
 mod root;
 mod schema;

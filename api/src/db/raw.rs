@@ -1,0 +1,533 @@
+//! SQLite reads on connections of the server's own, through rusqlite over the same SQLite
+//! library sqlx links. sqlx hands every statement to its connection's thread, copies every
+//! value of every row out (`sqlite3_value_dup`) and sends the rows back one by one over a
+//! channel; sea-orm then decodes them through sqlx's type checks. A raw read instead runs
+//! its statement on the thread that asks for it, copies the cells of all its rows into one
+//! buffer ([`RawRows`]), and the service layer reads them from there ([`super::rows`]).
+//!
+//! Running on the asking thread (an HTTP worker) holds that thread, so a statement may run
+//! there only briefly: [`INLINE_BUDGET`]. One still running then is stopped and runs again
+//! from the start on a blocking thread, with only its request's deadline. A page's
+//! statements take tens to hundreds of microseconds; a statement that needs the thread
+//! longer costs the budget once more.
+//!
+//! Statements stop at their deadline as on sqlx's connections (a progress handler; see
+//! [`super::connect_with`]), with `SQLITE_INTERRUPT`, reported as sqlx reports it, so that
+//! the errors are the same whichever connection ran the statement.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::SecondsFormat;
+use regex::Regex;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use sea_orm::sea_query::{OptionEnum, Value};
+use sea_orm::{DbErr, Statement};
+use tokio::sync::Semaphore;
+
+use super::planned::PLAN_FOR_VALUES;
+use super::readers::{since_epoch, NO_DEADLINE};
+use super::{statement_deadline, STEPS_BETWEEN_CHECKS};
+
+/// How long a statement may run on the thread that asks for it before it is moved to a
+/// blocking thread of its own.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
+
+/// How many statements a connection keeps prepared.
+const STATEMENT_CACHE: usize = 128;
+
+/// How long a reader waits for a lock the database's writer holds (as sqlx's connections).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The cells of every row a statement returned, in one buffer.
+pub struct RawRows {
+    names: Arc<[Box<str>]>,
+    width: usize,
+    cells: Vec<RawCell>,
+    text: String,
+    blobs: Vec<u8>,
+}
+
+/// A cell of [`RawRows`]: text and blobs as ranges of its buffers.
+#[derive(Clone, Copy)]
+enum RawCell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(u32, u32),
+    Blob(u32, u32),
+}
+
+/// A cell as it is read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+/// One row of [`RawRows`].
+#[derive(Clone, Copy)]
+pub struct RawRow<'a> {
+    rows: &'a RawRows,
+    index: usize,
+}
+
+impl RawRows {
+    /// How many rows there are.
+    pub fn len(&self) -> usize {
+        self.cells.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// The rows in order.
+    pub fn iter(&self) -> impl Iterator<Item = RawRow<'_>> {
+        (0..self.len()).map(move |index| RawRow { rows: self, index })
+    }
+}
+
+impl<'a> RawRow<'a> {
+    /// The cell at `column`.
+    pub fn cell(self, column: usize) -> Option<Cell<'a>> {
+        if column >= self.rows.width {
+            return None;
+        }
+        let cell = *self.rows.cells.get(self.index * self.rows.width + column)?;
+        let range = |start: u32, length: u32| {
+            let start = start as usize;
+            start..start + length as usize
+        };
+        Some(match cell {
+            RawCell::Null => Cell::Null,
+            RawCell::Integer(value) => Cell::Integer(value),
+            RawCell::Real(value) => Cell::Real(value),
+            RawCell::Text(start, length) => Cell::Text(self.rows.text.get(range(start, length))?),
+            RawCell::Blob(start, length) => Cell::Blob(self.rows.blobs.get(range(start, length))?),
+        })
+    }
+
+    /// The cell of the column named `name` (the first of that name).
+    pub fn named(self, name: &str) -> Option<Cell<'a>> {
+        let column = self.rows.names.iter().position(|n| &**n == name)?;
+        self.cell(column)
+    }
+}
+
+/// A connection and the deadline its progress handler stops statements at.
+struct Reader {
+    connection: Connection,
+    deadline: Arc<AtomicU64>,
+}
+
+/// The raw readers of one SQLite file.
+pub(super) struct Raw {
+    path: PathBuf,
+    /// Readers not in use.
+    idle: Mutex<Vec<Reader>>,
+    /// At most this many stay open when idle.
+    keep: usize,
+    /// Bounds the statements moved to blocking threads, as a pool bounds its connections.
+    off_thread: Arc<Semaphore>,
+    statement_timeout: Option<Duration>,
+    /// Set once the readers are closed: none is opened or kept after that.
+    closed: AtomicBool,
+    /// Reads run inline, moved off the thread past the budget, and sent off it at once.
+    inline: AtomicU64,
+    moved: AtomicU64,
+    sent: AtomicU64,
+}
+
+impl Raw {
+    /// Raw readers on the SQLite file of `url` (not an in-memory database), `size` of them at
+    /// most kept open and running statements off the asking threads; their statements stop
+    /// at the deadline [`statement_deadline`] gives.
+    pub(super) fn new(
+        url: &str,
+        size: usize,
+        statement_timeout: Option<Duration>,
+    ) -> Result<Raw, DbErr> {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .map_err(|error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(error))))?;
+        Ok(Raw {
+            path: options.get_filename().to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            keep: size,
+            off_thread: Arc::new(Semaphore::new(size.max(1))),
+            statement_timeout,
+            closed: AtomicBool::new(false),
+            inline: AtomicU64::new(0),
+            moved: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        })
+    }
+
+    /// Opens a reader: read-only, with sqlx's `REGEXP` and busy timeout, its statements
+    /// stopped at the deadline in its slot.
+    fn open(&self) -> rusqlite::Result<Reader> {
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        connection.create_scalar_function(
+            "regexp",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            regexp,
+        )?;
+        let deadline = Arc::new(AtomicU64::new(NO_DEADLINE));
+        let slot = deadline.clone();
+        connection.progress_handler(
+            STEPS_BETWEEN_CHECKS,
+            Some(move || {
+                let deadline = slot.load(Ordering::Relaxed);
+                deadline != NO_DEADLINE && since_epoch(Instant::now()) >= deadline
+            }),
+        )?;
+        Ok(Reader {
+            connection,
+            deadline,
+        })
+    }
+
+    /// An idle reader, or a new one.
+    fn take(&self) -> Result<Reader, DbErr> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::ConnectionClosed,
+            ));
+        }
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(reader) => Ok(reader),
+            None => self
+                .open()
+                .map_err(|error| DbErr::Conn(runtime_error(error))),
+        }
+    }
+
+    /// Gives `reader` back, unless enough are idle.
+    fn give_back(&self, reader: Reader) {
+        reader.deadline.store(NO_DEADLINE, Ordering::Relaxed);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.keep && !self.closed.load(Ordering::Relaxed) {
+                idle.push(reader);
+            }
+        }
+    }
+
+    /// The rows `statement` selects: run on this thread within [`INLINE_BUDGET`], or failing
+    /// that again on a blocking thread. A statement marked [`PLAN_FOR_VALUES`] (one with a
+    /// client's filter, or a search, whose cost the server cannot foresee) goes to a blocking
+    /// thread at once.
+    pub(super) async fn read(self: &Arc<Self>, statement: &Statement) -> Result<RawRows, DbErr> {
+        let values: &[Value] = statement.values.as_ref().map_or(&[], |values| &values.0);
+        let deadline = statement_deadline(self.statement_timeout);
+        if statement.sql.contains(PLAN_FOR_VALUES) {
+            self.sent.fetch_add(1, Ordering::Relaxed);
+            return self.off_thread(None, statement, deadline).await;
+        }
+        let reader = self.take()?;
+        let budget = Instant::now() + INLINE_BUDGET;
+        reader.deadline.store(
+            since_epoch(deadline.map_or(budget, |deadline| deadline.min(budget))),
+            Ordering::Relaxed,
+        );
+        let result = run(&reader.connection, &statement.sql, values);
+        let over_budget = matches!(&result, Err(error) if interrupted(error))
+            && deadline.is_none_or(|deadline| deadline > budget);
+        if over_budget {
+            // A long statement: it runs again from the start, off this thread.
+            self.moved.fetch_add(1, Ordering::Relaxed);
+            return self.off_thread(Some(reader), statement, deadline).await;
+        }
+        self.inline.fetch_add(1, Ordering::Relaxed);
+        self.give_back(reader);
+        result.map_err(query_error)
+    }
+
+    /// Runs `statement` on a blocking thread, on `reader` or one taken once a thread is
+    /// free, stopped at `deadline`. The reader goes back when the statement ends, even if
+    /// the request has gone.
+    async fn off_thread(
+        self: &Arc<Self>,
+        reader: Option<Reader>,
+        statement: &Statement,
+        deadline: Option<Instant>,
+    ) -> Result<RawRows, DbErr> {
+        let permit = Arc::clone(&self.off_thread)
+            .acquire_owned()
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))?;
+        let reader = match reader {
+            Some(reader) => reader,
+            None => self.take()?,
+        };
+        reader
+            .deadline
+            .store(deadline.map_or(NO_DEADLINE, since_epoch), Ordering::Relaxed);
+        let raw = Arc::clone(self);
+        let sql = statement.sql.clone();
+        let values = statement
+            .values
+            .as_ref()
+            .map_or_else(Vec::new, |values| values.0.clone());
+        tokio::task::spawn_blocking(move || {
+            let result = run(&reader.connection, &sql, &values);
+            raw.give_back(reader);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|error| DbErr::Custom(format!("a read's thread failed: {error}")))?
+        .map_err(query_error)
+    }
+
+    /// Where the reads ran so far.
+    pub(super) fn counts(&self) -> crate::metrics::SqliteReads {
+        crate::metrics::SqliteReads {
+            inline: self.inline.load(Ordering::Relaxed),
+            moved: self.moved.load(Ordering::Relaxed),
+            off_thread: self.sent.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How many readers are idle.
+    pub(super) fn idle(&self) -> usize {
+        self.idle.lock().map_or(0, |idle| idle.len())
+    }
+
+    /// Closes the idle readers.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+}
+
+/// Runs `sql` with `values` on `connection`, collecting every row.
+fn run(connection: &Connection, sql: &str, values: &[Value]) -> rusqlite::Result<RawRows> {
+    let mut statement = connection.prepare_cached(sql)?;
+    if statement.parameter_count() != values.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(
+            values.len(),
+            statement.parameter_count(),
+        ));
+    }
+    for (index, value) in values.iter().enumerate() {
+        statement.raw_bind_parameter(index + 1, Bind(value))?;
+    }
+    let width = statement.column_count();
+    let names: Arc<[Box<str>]> = statement
+        .column_names()
+        .into_iter()
+        .map(Box::from)
+        .collect();
+    let mut rows = RawRows {
+        names,
+        width,
+        cells: Vec::new(),
+        text: String::new(),
+        blobs: Vec::new(),
+    };
+    let mut stepping = statement.raw_query();
+    while let Some(row) = stepping.next()? {
+        for column in 0..width {
+            let cell = match row.get_ref(column)? {
+                ValueRef::Null => RawCell::Null,
+                ValueRef::Integer(value) => RawCell::Integer(value),
+                ValueRef::Real(value) => RawCell::Real(value),
+                ValueRef::Text(bytes) => {
+                    let text = std::str::from_utf8(bytes)
+                        .map_err(|error| rusqlite::Error::Utf8Error(column, error))?;
+                    let (start, length) = (rows.text.len(), text.len());
+                    rows.text.push_str(text);
+                    RawCell::Text(offset(start)?, offset(length)?)
+                }
+                ValueRef::Blob(bytes) => {
+                    let (start, length) = (rows.blobs.len(), bytes.len());
+                    rows.blobs.extend_from_slice(bytes);
+                    RawCell::Blob(offset(start)?, offset(length)?)
+                }
+            };
+            rows.cells.push(cell);
+        }
+    }
+    Ok(rows)
+}
+
+/// A position in a buffer of [`RawRows`] (which hold at most 4 GiB of text).
+fn offset(value: usize) -> rusqlite::Result<u32> {
+    u32::try_from(value).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, i64::MAX))
+}
+
+/// A sea-query value bound as sqlx binds it on SQLite (`sea-query-sqlx`): numbers and text
+/// as they are, `bool` as 0 or 1, dates and times as the text sqlx writes.
+struct Bind<'a>(&'a Value);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use rusqlite::types::Value as Owned;
+        let integer = |value: Option<i64>| {
+            value.map_or(ToSqlOutput::Owned(Owned::Null), |value| {
+                ToSqlOutput::Owned(Owned::Integer(value))
+            })
+        };
+        let text = |value: Option<String>| {
+            value.map_or(ToSqlOutput::Owned(Owned::Null), |value| {
+                ToSqlOutput::Owned(Owned::Text(value))
+            })
+        };
+        Ok(match self.0 {
+            Value::Bool(value) => integer(value.map(i64::from)),
+            Value::TinyInt(value) => integer(value.map(i64::from)),
+            Value::SmallInt(value) => integer(value.map(i64::from)),
+            Value::Int(value) => integer(value.map(i64::from)),
+            Value::BigInt(value) => integer(*value),
+            Value::TinyUnsigned(value) => integer(value.map(i64::from)),
+            Value::SmallUnsigned(value) => integer(value.map(i64::from)),
+            Value::Unsigned(value) => integer(value.map(i64::from)),
+            Value::BigUnsigned(value) => match value {
+                Some(value) => integer(Some(i64::try_from(*value).map_err(|_| {
+                    rusqlite::Error::ToSqlConversionFailure("a u64 past i64::MAX".into())
+                })?)),
+                None => integer(None),
+            },
+            Value::Float(value) => value.map_or(ToSqlOutput::Owned(Owned::Null), |value| {
+                ToSqlOutput::Owned(Owned::Real(f64::from(value)))
+            }),
+            Value::Double(value) => value.map_or(ToSqlOutput::Owned(Owned::Null), |value| {
+                ToSqlOutput::Owned(Owned::Real(value))
+            }),
+            Value::String(value) => match value {
+                Some(value) => ToSqlOutput::Borrowed(ValueRef::Text(value.as_bytes())),
+                None => integer(None),
+            },
+            Value::Enum(value) => match value {
+                OptionEnum::Some(value) => match &value.value {
+                    Cow::Borrowed(value) => ToSqlOutput::Borrowed(ValueRef::Text(value.as_bytes())),
+                    Cow::Owned(value) => ToSqlOutput::Borrowed(ValueRef::Text(value.as_bytes())),
+                },
+                OptionEnum::None(_) => integer(None),
+            },
+            Value::Char(value) => text(value.map(String::from)),
+            Value::Bytes(value) => match value {
+                Some(value) => ToSqlOutput::Borrowed(ValueRef::Blob(value)),
+                None => integer(None),
+            },
+            Value::Json(value) => text(value.as_ref().map(ToString::to_string)),
+            Value::ChronoDate(value) => text(value.map(|date| date.format("%F").to_string())),
+            Value::ChronoTime(value) => text(value.map(|time| time.format("%T%.f").to_string())),
+            Value::ChronoDateTime(value) => {
+                text(value.map(|time| time.format("%F %T%.f").to_string()))
+            }
+            Value::ChronoDateTimeUtc(value) => {
+                text(value.map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, false)))
+            }
+            Value::ChronoDateTimeLocal(value) => {
+                text(value.map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, false)))
+            }
+            Value::ChronoDateTimeWithTimeZone(value) => {
+                text(value.map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, false)))
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "a value of a type the server does not bind on SQLite".into(),
+                ))
+            }
+        })
+    }
+}
+
+/// sqlx's `REGEXP`: whether the text (the second argument) matches the pattern (the
+/// first), each pattern compiled once per statement; NULL when either is NULL.
+fn regexp(context: &rusqlite::functions::Context<'_>) -> rusqlite::Result<Option<bool>> {
+    if matches!(context.get_raw(0), ValueRef::Null) {
+        return Ok(None);
+    }
+    let regex: Arc<Regex> = context.get_or_create_aux(0, |pattern| {
+        Regex::new(pattern.as_str()?)
+            .map_err(|error| -> Box<dyn std::error::Error + Send + Sync> { Box::new(error) })
+    })?;
+    match context.get_raw(1) {
+        ValueRef::Null => Ok(None),
+        value => Ok(Some(regex.is_match(value.as_str()?))),
+    }
+}
+
+/// Whether `error` is a statement stopped by the progress handler.
+fn interrupted(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted)
+}
+
+/// A failed statement as sea-orm reports one from sqlx.
+fn query_error(error: rusqlite::Error) -> DbErr {
+    DbErr::Query(runtime_error(error))
+}
+
+/// `error` as sqlx reports a SQLite error: a database error with SQLite's extended code as
+/// its code (`9` for an interrupted statement), so that it is told apart as sqlx's are.
+fn runtime_error(error: rusqlite::Error) -> sea_orm::RuntimeErr {
+    sea_orm::RuntimeErr::SqlxError(Arc::new(match error {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            sqlx::Error::Database(Box::new(SqliteError {
+                code: failure.extended_code,
+                message: message.unwrap_or_else(|| failure.to_string()),
+            }))
+        }
+        other => sqlx::Error::Protocol(other.to_string()),
+    }))
+}
+
+/// A SQLite error from a raw read, as sqlx's own SQLite errors read.
+#[derive(Debug)]
+struct SqliteError {
+    code: i32,
+    message: String,
+}
+
+impl std::fmt::Display for SqliteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for SqliteError {}
+
+impl sqlx::error::DatabaseError for SqliteError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Owned(self.code.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        sqlx::error::ErrorKind::Other
+    }
+}

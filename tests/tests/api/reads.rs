@@ -1,0 +1,164 @@
+//! SQLite reads on the server's own connections (`db::raw`): the same rows as sea-orm reads
+//! through sqlx, values bound as sqlx binds them, statements past the inline budget run
+//! again off the request's thread, and the request's deadline still stops them. On
+//! PostgreSQL there are no such readers and these tests check that `Read` gives sea-orm's
+//! rows.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use content_api::db::{within_deadline, Read};
+use content_api::service::columns::{Columns, Partial};
+use content_api::AppError;
+use entity::{article, meeting, person, position, quote, source, ArticleStatus};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select};
+
+use crate::helpers::{loaded, TestDb};
+
+/// A statement that counts to `n`, one step at a time: as long a read as wanted.
+fn counting_to(n: u64) -> SelectStatement {
+    Query::select()
+        .expr_as(
+            Expr::cust(format!(
+                "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) \
+                 SELECT count(*) FROM c)"
+            )),
+            Alias::new("n"),
+        )
+        .to_owned()
+}
+
+/// Every model `select` gives, read through the server's handle and through sea-orm's pool.
+fn both_ways<E: Partial>(db: &TestDb, select: Select<E>) -> (Vec<E::Model>, Vec<E::Model>) {
+    let served = db
+        .run(Columns::<E>::ALL.all(&db.served, select.clone()))
+        .expect("the server's read");
+    let pooled = db
+        .run(Columns::<E>::ALL.all(&db.db, select))
+        .expect("sea-orm's read");
+    (served, pooled)
+}
+
+#[test]
+fn the_servers_reads_give_the_rows_sea_orm_gives() {
+    let db = loaded(TestDb::new());
+    let (served, pooled) = both_ways(
+        &db,
+        article::Entity::find().order_by_asc(article::Column::Id),
+    );
+    assert!(served.len() > 10, "the articles are loaded");
+    assert_eq!(served, pooled);
+    // Dates and times bound as sqlx binds them, compared with what it stored.
+    let since = Utc.with_ymd_and_hms(2019, 1, 1, 0, 0, 0).single().unwrap();
+    let dated = article::Entity::find()
+        .filter(article::Column::PublishedAt.gte(since))
+        .filter(article::Column::Status.eq(ArticleStatus::Published))
+        .filter(article::Column::Featured.eq(false))
+        .order_by_desc(article::Column::PublishedAt);
+    let (served, pooled) = both_ways(&db, dated);
+    assert_eq!(served, pooled);
+    assert!(served
+        .iter()
+        .all(|a| a.published_at.is_some_and(|at| at >= since)));
+    let (served, pooled) = both_ways(&db, person::Entity::find().order_by_asc(person::Column::Id));
+    assert!(!served.is_empty());
+    assert_eq!(served, pooled);
+    let (served, pooled) = both_ways(
+        &db,
+        meeting::Entity::find().order_by_asc(meeting::Column::Id),
+    );
+    assert!(!served.is_empty());
+    assert_eq!(served, pooled);
+    let (served, pooled) = both_ways(&db, quote::Entity::find().order_by_asc(quote::Column::Id));
+    assert_eq!(served, pooled);
+    let (served, pooled) = both_ways(&db, source::Entity::find().order_by_asc(source::Column::Id));
+    assert_eq!(served, pooled);
+    let (served, pooled) = both_ways(
+        &db,
+        position::Entity::find().order_by_asc(position::Column::Id),
+    );
+    assert_eq!(served, pooled);
+    if db.served.sqlite_reads().is_none() {
+        return;
+    }
+    // Text matched in any script by the server's REGEXP (which filters use on SQLite).
+    let (served, pooled) = both_ways(
+        &db,
+        person::Entity::find().filter(Expr::cust_with_exprs(
+            "? REGEXP ?",
+            [Expr::col(person::Column::Name), Expr::val("(?i)^xi ")],
+        )),
+    );
+    assert_eq!(served, pooled);
+    assert!(served.iter().any(|p| p.name == "Xi Jinping"));
+}
+
+#[test]
+fn a_read_past_the_inline_budget_runs_again_off_the_thread_and_answers() {
+    let db = TestDb::new();
+    let Some(before) = db.served.sqlite_reads() else {
+        // PostgreSQL: no raw readers; the read is sea-orm's.
+        let rows = db.run(db.served.read(&counting_to(10))).unwrap();
+        assert_eq!(rows.iter().next().unwrap().get::<i64>(0).unwrap(), 10);
+        return;
+    };
+    let rows = db.run(db.served.read(&counting_to(10))).unwrap();
+    assert_eq!(rows.iter().next().unwrap().get::<i64>(0).unwrap(), 10);
+    let short = db.served.sqlite_reads().unwrap();
+    assert_eq!(short.inline, before.inline + 1);
+    assert_eq!(short.moved, before.moved);
+    let started = Instant::now();
+    let rows = db.run(db.served.read(&counting_to(2_000_000))).unwrap();
+    assert!(started.elapsed() > content_api::db::INLINE_BUDGET);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows.iter().next().unwrap().get_named::<i64>("n").unwrap(),
+        2_000_000
+    );
+    let long = db.served.sqlite_reads().unwrap();
+    assert_eq!(long.moved, short.moved + 1);
+    assert_eq!(long.inline, short.inline);
+}
+
+#[test]
+fn the_requests_deadline_stops_a_read_that_was_moved_off_the_thread() {
+    let db = TestDb::new();
+    if db.served.sqlite_reads().is_none() {
+        // PostgreSQL stops statements at its own `statement_timeout` (`timeouts`).
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_millis(100);
+    let started = Instant::now();
+    let error = db
+        .run(within_deadline(
+            deadline,
+            db.served.read(&counting_to(10_000_000_000)),
+        ))
+        .err()
+        .expect("the read is stopped");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(AppError::from(error), AppError::Cancelled(_)),
+        "a stopped statement is told apart from a failed one"
+    );
+    assert_eq!(db.served.sqlite_reads().unwrap().moved, 1);
+    // The reader is fine afterwards.
+    let rows = db.run(db.served.read(&counting_to(3))).unwrap();
+    assert_eq!(rows.iter().next().unwrap().get::<i64>(0).unwrap(), 3);
+}
+
+#[test]
+fn a_statement_the_server_cannot_run_fails_with_the_databases_error() {
+    let db = TestDb::new();
+    let broken = Query::select()
+        .expr(Expr::cust("no_such_function(1)"))
+        .to_owned();
+    let error = db.run(db.served.read(&broken)).err().expect("it fails");
+    assert!(matches!(AppError::from(error), AppError::Internal(_)));
+    let select = article::Entity::find().filter(article::Column::Id.eq(1));
+    let rows = db
+        .run(db.served.read(&QueryTrait::into_query(select)))
+        .unwrap();
+    assert!(rows.is_empty());
+}
