@@ -50,6 +50,11 @@ pub struct Config {
     /// counts from when the statement (or transaction) took its connection.
     #[arg(long, env = "CONTENT_API_STATEMENT_TIMEOUT", default_value_t = 10.0)]
     pub statement_timeout_seconds: f64,
+    /// On a SQLite file, how many milliseconds a read may run on the HTTP worker that asks
+    /// for it before it is stopped and run again on a blocking thread (fractions allowed);
+    /// 0 runs every read on a blocking thread.
+    #[arg(long, env = "CONTENT_API_SQLITE_INLINE_MS", default_value_t = 2.0)]
+    pub sqlite_inline_ms: f64,
     /// `Cache-Control: public, max-age=N` on anonymous query answers, in seconds; 0 turns it
     /// off. Authenticated requests and mutations are always `private, no-store`.
     #[arg(long, env = "CONTENT_API_CACHE_MAX_AGE", default_value_t = 60)]
@@ -105,6 +110,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 10.0,
             statement_timeout_seconds: 10.0,
+            sqlite_inline_ms: 2.0,
             cache_max_age: 60,
             cors_origins: Vec::new(),
             max_batch: 0,
@@ -128,6 +134,12 @@ impl Config {
     /// How long one SQL statement of a request may run.
     pub fn statement_timeout(&self) -> std::time::Duration {
         seconds(self.statement_timeout_seconds)
+    }
+
+    /// How long a SQLite read may run on the asking HTTP worker (at most a minute).
+    pub fn sqlite_inline_budget(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.sqlite_inline_ms.clamp(0.0, 60_000.0) / 1e3)
+            .unwrap_or(crate::db::INLINE_BUDGET)
     }
 
     /// The query limits this config sets.

@@ -120,6 +120,7 @@ impl Application {
 
     /// Binds over an already connected and migrated database (tests hand theirs in).
     pub async fn build_with_database(config: &Config, db: Db) -> Result<Application, StartupError> {
+        let db = db.with_inline_budget(config.sqlite_inline_budget());
         if config.sample_data {
             let summary = import_sample_data(db.connection()).await?;
             tracing::info!(

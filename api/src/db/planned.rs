@@ -176,6 +176,17 @@ impl Db {
         Some((pool.0 + open + raw_open, pool.1 + idle + raw, pool.2 + most))
     }
 
+    /// On a SQLite file, how long a read may run on the thread that asks for it (see
+    /// `db::raw`; [`super::INLINE_BUDGET`] unless set); zero sends every read to a blocking
+    /// thread.
+    #[must_use]
+    pub fn with_inline_budget(self, budget: Duration) -> Db {
+        if let Some(raw) = &self.raw {
+            raw.set_budget(budget);
+        }
+        self
+    }
+
     /// On a SQLite file, where its reads ran ([`Read`]; see `db::raw`).
     pub fn sqlite_reads(&self) -> Option<crate::metrics::SqliteReads> {
         self.raw.as_ref().map(|raw| raw.counts())

@@ -6,10 +6,11 @@
 //! buffer ([`RawRows`]), and the service layer reads them from there ([`super::rows`]).
 //!
 //! Running on the asking thread (an HTTP worker) holds that thread, so a statement may run
-//! there only briefly: [`INLINE_BUDGET`]. One still running then is stopped and runs again
-//! from the start on a blocking thread, with only its request's deadline. A page's
-//! statements take tens to hundreds of microseconds; a statement that needs the thread
-//! longer costs the budget once more.
+//! there only briefly: [`INLINE_BUDGET`], or as configured. One still running then is
+//! stopped and runs again from the start on a blocking thread, with only its request's
+//! deadline. A page's statements take tens to hundreds of microseconds; a statement that
+//! needs the thread longer costs the budget once more. Statements with a client's filter
+//! and searches, whose cost cannot be foreseen, go to a blocking thread at once.
 //!
 //! Statements stop at their deadline as on sqlx's connections (a progress handler; see
 //! [`super::connect_with`]), with `SQLITE_INTERRUPT`, reported as sqlx reports it, so that
@@ -36,7 +37,7 @@ use super::readers::{since_epoch, NO_DEADLINE};
 use super::{statement_deadline, STEPS_BETWEEN_CHECKS};
 
 /// How long a statement may run on the thread that asks for it before it is moved to a
-/// blocking thread of its own.
+/// blocking thread of its own, unless configured otherwise (`--sqlite-inline-ms`).
 pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 
 /// How many statements a connection keeps prepared.
@@ -136,6 +137,8 @@ pub(super) struct Raw {
     /// Bounds the statements moved to blocking threads, as a pool bounds its connections.
     off_thread: Arc<Semaphore>,
     statement_timeout: Option<Duration>,
+    /// [`INLINE_BUDGET`] or as configured, in nanoseconds; 0 runs every read off the thread.
+    budget: AtomicU64,
     /// Set once the readers are closed: none is opened or kept after that.
     closed: AtomicBool,
     /// Reads run inline, moved off the thread past the budget, and sent off it at once.
@@ -161,11 +164,17 @@ impl Raw {
             keep: size,
             off_thread: Arc::new(Semaphore::new(size.max(1))),
             statement_timeout,
+            budget: AtomicU64::new(nanos(INLINE_BUDGET)),
             closed: AtomicBool::new(false),
             inline: AtomicU64::new(0),
             moved: AtomicU64::new(0),
             sent: AtomicU64::new(0),
         })
+    }
+
+    /// Sets how long a read may run on the thread that asks for it.
+    pub(super) fn set_budget(&self, budget: Duration) {
+        self.budget.store(nanos(budget), Ordering::Relaxed);
     }
 
     /// Opens a reader: read-only, with sqlx's `REGEXP` and busy timeout, its statements
@@ -233,12 +242,13 @@ impl Raw {
     pub(super) async fn read(self: &Arc<Self>, statement: &Statement) -> Result<RawRows, DbErr> {
         let values: &[Value] = statement.values.as_ref().map_or(&[], |values| &values.0);
         let deadline = statement_deadline(self.statement_timeout);
-        if statement.sql.contains(PLAN_FOR_VALUES) {
+        let budget = self.budget.load(Ordering::Relaxed);
+        if budget == 0 || statement.sql.contains(PLAN_FOR_VALUES) {
             self.sent.fetch_add(1, Ordering::Relaxed);
             return self.off_thread(None, statement, deadline).await;
         }
         let reader = self.take()?;
-        let budget = Instant::now() + INLINE_BUDGET;
+        let budget = Instant::now() + Duration::from_nanos(budget);
         reader.deadline.store(
             since_epoch(deadline.map_or(budget, |deadline| deadline.min(budget))),
             Ordering::Relaxed,
@@ -365,6 +375,11 @@ fn run(connection: &Connection, sql: &str, values: &[Value]) -> rusqlite::Result
         }
     }
     Ok(rows)
+}
+
+/// `duration` in nanoseconds, saturating.
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A position in a buffer of [`RawRows`] (which hold at most 4 GiB of text).

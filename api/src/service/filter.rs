@@ -306,15 +306,13 @@ impl Filters {
         Ok(self.planned(self.quote_at(filter, path)?))
     }
 
-    /// `condition` marked, on PostgreSQL, to be planned for its values at every execution
-    /// (see [`crate::db::PLAN_FOR_VALUES`]): how many rows a client's filter selects only its
-    /// values tell (a text pattern, a date range, which tag), and a generic plan made without
-    /// them can cost many times the plan made for them (BENCHMARKS.md, eleventh run).
+    /// `condition` marked as one whose cost only its values tell (a text pattern, a date
+    /// range, which tag; see [`crate::db::PLAN_FOR_VALUES`]). On PostgreSQL it is planned for
+    /// its values at every execution, since a generic plan made without them can cost many
+    /// times the plan made for them (BENCHMARKS.md, eleventh run); on a SQLite file it runs
+    /// off the HTTP worker at once (`db::raw`).
     fn planned(&self, condition: Condition) -> Condition {
-        match self.backend {
-            DbBackend::Postgres => Condition::all().add(condition).add(planned_for_values()),
-            _ => condition,
-        }
+        Condition::all().add(condition).add(planned_for_values())
     }
 
     fn quote_at(&self, filter: &QuoteFilter, path: &str) -> AppResult<Condition> {

@@ -202,6 +202,9 @@ impl Terms {
                         query.and_where(Expr::cust("search_words.rowid").in_subquery(grams));
                     }
                 }
+                // Its cost only its terms tell: the server runs it off the HTTP worker
+                // (`db::raw`).
+                query.and_where(planned_for_values());
             }
         }
         query

@@ -14,7 +14,7 @@ use entity::{article, meeting, person, position, quote, source, ArticleStatus};
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select};
 
-use crate::helpers::{loaded, TestDb};
+use crate::helpers::{loaded, spawn_app_configured, spawn_app_over, TestApp, TestDb};
 
 /// A statement that counts to `n`, one step at a time: as long a read as wanted.
 fn counting_to(n: u64) -> SelectStatement {
@@ -161,4 +161,44 @@ fn a_statement_the_server_cannot_run_fails_with_the_databases_error() {
         .run(db.served.read(&QueryTrait::into_query(select)))
         .unwrap();
     assert!(rows.is_empty());
+}
+
+/// The server's count of SQLite reads that ran where `ran` says, if it reads SQLite itself.
+fn sqlite_reads(app: &TestApp, ran: &str) -> Option<u64> {
+    let metrics = app.get("/metrics").body;
+    let prefix = format!("content_api_sqlite_reads_total{{ran=\"{ran}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|count| count.parse().unwrap())
+}
+
+const FRONT_PAGE: &str = "{ articles(first: 20) { nodes { title source { name } tags { name } \
+    people(first: 5) { nodes { name positions { title } } } } } }";
+
+#[test]
+fn a_page_reads_on_the_workers_thread_and_with_no_inline_budget_off_it_alike() {
+    let inline = spawn_app_over(loaded(TestDb::new()));
+    let answer = inline.data(FRONT_PAGE);
+    let Some(ran_inline) = sqlite_reads(&inline, "inline") else {
+        // PostgreSQL: no SQLite readers, nothing counted.
+        assert_eq!(sqlite_reads(&inline, "off_thread"), None);
+        return;
+    };
+    assert!(
+        ran_inline >= 4,
+        "each level of the page read inline: {ran_inline}"
+    );
+    assert_eq!(sqlite_reads(&inline, "off_thread"), Some(0));
+    let off = spawn_app_configured(loaded(TestDb::new()), |config| {
+        config.sqlite_inline_ms = 0.0;
+    });
+    assert_eq!(off.data(FRONT_PAGE), answer);
+    assert_eq!(sqlite_reads(&off, "inline"), Some(0));
+    assert!(sqlite_reads(&off, "off_thread").unwrap() >= 4);
+    // A client's filter goes off the thread at once, whatever the budget.
+    let filtered = inline
+        .data("{ articles(first: 3, filter: {title: {contains: \"a\"}}) { nodes { title } } }");
+    assert!(filtered["articles"]["nodes"].as_array().is_some());
+    assert!(sqlite_reads(&inline, "off_thread").unwrap() >= 1);
 }

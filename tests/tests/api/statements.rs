@@ -114,13 +114,13 @@ fn total_count_is_not_computed_unless_asked_for() {
     assert_eq!(with, 2);
 }
 
-/// A filter's and a search's statements are marked to be planned for their values
-/// (PostgreSQL sends them unnamed, `db::Db`), and they count and answer as any other
+/// A filter's and a search's statements are marked as costing what their values make them
+/// (PostgreSQL sends them unnamed, to be planned for their values, `db::Db`; a SQLite file
+/// runs them off the HTTP worker at once, `db::raw`), and they count and answer as any other
 /// statement.
 #[test]
 fn filtered_and_searching_statements_are_planned_for_their_values_and_counted() {
     let app = spawn_app();
-    let postgres = app.db.db.get_database_backend() == sea_orm::DbBackend::Postgres;
     let list = |filter: &str| {
         format!("{{ articles(first: 3, filter: {{person: {{name: {filter}}}}}) {{ totalCount nodes {{ slug source {{ name }} }} }} }}")
     };
@@ -140,9 +140,8 @@ fn filtered_and_searching_statements_are_planned_for_their_values_and_counted() 
             .filter(|sql| sql.contains(PLAN_FOR_VALUES))
             .count()
     };
-    // The page and its count, not the sources they lead to. On SQLite nothing is marked:
-    // its plans do not depend on bound values (`SQLITE_ENABLE_QPSG`).
-    let filtered = if postgres { 2 } else { 0 };
+    // The page and its count, not the sources they lead to.
+    let filtered = 2;
     assert_eq!(marked(&exact_sql), filtered);
     assert_eq!(marked(&pattern_sql), filtered);
     let (_, unfiltered) = app.statements_of("{ articles(first: 3) { totalCount nodes { slug } } }");
@@ -172,11 +171,7 @@ fn filtered_and_searching_statements_are_planned_for_their_values_and_counted() 
         // The hits and their count read the search index; the records found do not.
         let searching = sql.iter().filter(|sql| sql.contains("search_")).count();
         assert_eq!(searching, 2, "{terms}: {sql:#?}");
-        assert_eq!(
-            marked(&sql),
-            if postgres { 2 } else { 0 },
-            "{terms}: {sql:#?}"
-        );
+        assert_eq!(marked(&sql), 2, "{terms}: {sql:#?}");
     }
 }
 
