@@ -173,7 +173,7 @@ fn limit_statements(
 /// Whether `url` names an in-memory SQLite database, which each connection to it has of its
 /// own.
 fn is_in_memory(url: &str) -> bool {
-    url.starts_with("sqlite") && url.contains(":memory:")
+    url.starts_with("sqlite") && (url.contains(":memory:") || url.contains("mode=memory"))
 }
 
 /// When a statement taken up now stops: the sooner of the deadline of the request this task

@@ -148,8 +148,10 @@ impl Db {
         self.readers = match self.connection.get_database_backend() {
             DbBackend::Sqlite if !super::is_in_memory(url) => {
                 let pool = self.connection.get_sqlite_connection_pool();
-                let size = usize::try_from(pool.options().get_max_connections()).unwrap_or(1);
-                self.raw = Some(Arc::new(Raw::new(url, size, statement_timeout)?));
+                let options = pool.options();
+                let size = usize::try_from(options.get_max_connections()).unwrap_or(1);
+                let raw = Raw::new(url, size, options.get_acquire_timeout(), statement_timeout)?;
+                self.raw = Some(Arc::new(raw));
                 Some(OwnReaders::Sqlite(like(pool, url, statement_timeout)?))
             }
             DbBackend::Postgres => Some(OwnReaders::Postgres(like(
@@ -171,9 +173,13 @@ impl Db {
             _ => return None,
         };
         let (open, idle, most) = self.readers.as_ref().map_or((0, 0, 0), OwnReaders::usage);
-        let raw = self.raw.as_ref().map_or(0, |raw| raw.idle());
-        let raw_open = u32::try_from(raw).unwrap_or(u32::MAX);
-        Some((pool.0 + open + raw_open, pool.1 + idle + raw, pool.2 + most))
+        let (raw_open, raw_idle, raw_most) = self.raw.as_ref().map_or((0, 0, 0), |raw| raw.usage());
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Some((
+            pool.0 + open + count(raw_open),
+            pool.1 + idle + raw_idle,
+            pool.2 + most + count(raw_most),
+        ))
     }
 
     /// On a SQLite file, how long a read may run on the thread that asks for it (see

@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,7 @@ use tokio::sync::Semaphore;
 
 use super::planned::PLAN_FOR_VALUES;
 use super::readers::{since_epoch, NO_DEADLINE};
-use super::{statement_deadline, STEPS_BETWEEN_CHECKS};
+use super::statement_deadline;
 
 /// How long a statement may run on the thread that asks for it before it is moved to a
 /// blocking thread of its own, unless configured otherwise (`--sqlite-inline-ms`).
@@ -43,7 +43,8 @@ pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 /// How many statements a connection keeps prepared.
 const STATEMENT_CACHE: usize = 128;
 
-/// How long a reader waits for a lock the database's writer holds (as sqlx's connections).
+/// How long a reader waits for a lock the database's writer holds (as sqlx's connections);
+/// inline, no longer than its budget.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The cells of every row a statement returned, in one buffer.
@@ -125,6 +126,52 @@ impl<'a> RawRow<'a> {
 struct Reader {
     connection: Connection,
     deadline: Arc<AtomicU64>,
+    /// The count of open readers, less one when this one closes.
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Stops the statement of a reader whose request has gone: dropped before it is disarmed,
+/// it sets the reader's deadline to one long past, so that the progress handler stops the
+/// statement within [`STEPS_BETWEEN_LOOKS`] steps. (The slot is set again before the
+/// reader's next statement.)
+struct StopIfDropped(Option<Arc<AtomicU64>>);
+
+impl Drop for StopIfDropped {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            slot.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How many SQLite virtual-machine steps a raw reader runs between two looks at the clock:
+/// fewer than sqlx's connections (`super::STEPS_BETWEEN_CHECKS`), so that the inline budget
+/// is kept to within some microseconds.
+const STEPS_BETWEEN_LOOKS: i32 = 1_000;
+
+thread_local! {
+    /// While a statement runs inline on this thread: when its budget ends. A lock held by
+    /// the database's writer is waited for only until then ([`busy`]).
+    static INLINE_UNTIL: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// The busy handler of raw readers: waits a millisecond at a time for a lock, up to
+/// [`BUSY_TIMEOUT`] as sqlx's connections do, but while a statement runs inline no longer
+/// than its budget (after which the statement runs again off the thread).
+fn busy(attempts: i32) -> bool {
+    let inline_over =
+        INLINE_UNTIL.with(|until| until.get().is_some_and(|until| Instant::now() >= until));
+    if inline_over || u128::try_from(attempts).unwrap_or(0) >= BUSY_TIMEOUT.as_millis() {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
 }
 
 /// The raw readers of one SQLite file.
@@ -132,10 +179,15 @@ pub(super) struct Raw {
     path: PathBuf,
     /// Readers not in use.
     idle: Mutex<Vec<Reader>>,
-    /// At most this many stay open when idle.
+    /// Readers open, in use or idle.
+    open: Arc<AtomicUsize>,
+    /// At most this many stay open when idle: one for each core's HTTP worker running a
+    /// statement inline, and those running statements off the workers.
     keep: usize,
-    /// Bounds the statements moved to blocking threads, as a pool bounds its connections.
+    /// Bounds the statements run on blocking threads, as a pool bounds its connections.
     off_thread: Arc<Semaphore>,
+    /// How long a statement waits for a blocking thread at most.
+    acquire_timeout: Duration,
     statement_timeout: Option<Duration>,
     /// [`INLINE_BUDGET`] or as configured, in nanoseconds; 0 runs every read off the thread.
     budget: AtomicU64,
@@ -148,21 +200,26 @@ pub(super) struct Raw {
 }
 
 impl Raw {
-    /// Raw readers on the SQLite file of `url` (not an in-memory database), `size` of them at
-    /// most kept open and running statements off the asking threads; their statements stop
-    /// at the deadline [`statement_deadline`] gives.
+    /// Raw readers on the SQLite file of `url` (not an in-memory database): at most `size`
+    /// statements run off the asking threads, waited for at most `acquire_timeout`; their
+    /// statements stop at the deadline [`statement_deadline`] gives.
     pub(super) fn new(
         url: &str,
         size: usize,
+        acquire_timeout: Duration,
         statement_timeout: Option<Duration>,
     ) -> Result<Raw, DbErr> {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
             .map_err(|error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(error))))?;
+        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        let size = size.max(1);
         Ok(Raw {
             path: options.get_filename().to_path_buf(),
             idle: Mutex::new(Vec::new()),
-            keep: size,
-            off_thread: Arc::new(Semaphore::new(size.max(1))),
+            open: Arc::new(AtomicUsize::new(0)),
+            keep: size + workers,
+            off_thread: Arc::new(Semaphore::new(size)),
+            acquire_timeout,
             statement_timeout,
             budget: AtomicU64::new(nanos(INLINE_BUDGET)),
             closed: AtomicBool::new(false),
@@ -177,8 +234,8 @@ impl Raw {
         self.budget.store(nanos(budget), Ordering::Relaxed);
     }
 
-    /// Opens a reader: read-only, with sqlx's `REGEXP` and busy timeout, its statements
-    /// stopped at the deadline in its slot.
+    /// Opens a reader: read-only, with sqlx's `REGEXP` and a busy handler ([`busy`]), its
+    /// statements stopped at the deadline in its slot.
     fn open(&self) -> rusqlite::Result<Reader> {
         let connection = Connection::open_with_flags(
             &self.path,
@@ -186,7 +243,7 @@ impl Raw {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
-        connection.busy_timeout(BUSY_TIMEOUT)?;
+        connection.busy_handler(Some(busy))?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         connection.create_scalar_function(
             "regexp",
@@ -197,15 +254,17 @@ impl Raw {
         let deadline = Arc::new(AtomicU64::new(NO_DEADLINE));
         let slot = deadline.clone();
         connection.progress_handler(
-            STEPS_BETWEEN_CHECKS,
+            STEPS_BETWEEN_LOOKS,
             Some(move || {
                 let deadline = slot.load(Ordering::Relaxed);
                 deadline != NO_DEADLINE && since_epoch(Instant::now()) >= deadline
             }),
         )?;
+        self.open.fetch_add(1, Ordering::Relaxed);
         Ok(Reader {
             connection,
             deadline,
+            open: Arc::clone(&self.open),
         })
     }
 
@@ -235,17 +294,17 @@ impl Raw {
         }
     }
 
-    /// The rows `statement` selects: run on this thread within [`INLINE_BUDGET`], or failing
-    /// that again on a blocking thread. A statement marked [`PLAN_FOR_VALUES`] (one with a
-    /// client's filter, or a search, whose cost the server cannot foresee) goes to a blocking
-    /// thread at once.
+    /// The rows `statement` selects: run on this thread within the budget ([`INLINE_BUDGET`]
+    /// unless configured), or failing that again on a blocking thread. A statement marked
+    /// [`PLAN_FOR_VALUES`] (one with a client's filter, or a search, whose cost the server
+    /// cannot foresee) goes to a blocking thread at once.
     pub(super) async fn read(self: &Arc<Self>, statement: &Statement) -> Result<RawRows, DbErr> {
         let values: &[Value] = statement.values.as_ref().map_or(&[], |values| &values.0);
         let deadline = statement_deadline(self.statement_timeout);
         let budget = self.budget.load(Ordering::Relaxed);
         if budget == 0 || statement.sql.contains(PLAN_FOR_VALUES) {
             self.sent.fetch_add(1, Ordering::Relaxed);
-            return self.off_thread(None, statement, deadline).await;
+            return self.off_thread(statement, deadline).await;
         }
         let reader = self.take()?;
         let budget = Instant::now() + Duration::from_nanos(budget);
@@ -253,54 +312,59 @@ impl Raw {
             since_epoch(deadline.map_or(budget, |deadline| deadline.min(budget))),
             Ordering::Relaxed,
         );
+        INLINE_UNTIL.with(|until| until.set(Some(budget)));
         let result = run(&reader.connection, &statement.sql, values);
-        let over_budget = matches!(&result, Err(error) if interrupted(error))
+        INLINE_UNTIL.with(|until| until.set(None));
+        self.give_back(reader);
+        // Stopped for the budget (or waiting on a lock past it), not for the deadline: a long
+        // statement, run again from the start off this thread.
+        let over_budget = matches!(&result, Err(error) if interrupted(error) || locked(error))
             && deadline.is_none_or(|deadline| deadline > budget);
         if over_budget {
-            // A long statement: it runs again from the start, off this thread.
             self.moved.fetch_add(1, Ordering::Relaxed);
-            return self.off_thread(Some(reader), statement, deadline).await;
+            return self.off_thread(statement, deadline).await;
         }
         self.inline.fetch_add(1, Ordering::Relaxed);
-        self.give_back(reader);
         result.map_err(query_error)
     }
 
-    /// Runs `statement` on a blocking thread, on `reader` or one taken once a thread is
-    /// free, stopped at `deadline`. The reader goes back when the statement ends, even if
-    /// the request has gone.
+    /// Runs `statement` on a blocking thread, on a reader taken once a thread is free (within
+    /// the acquire timeout), stopped at `deadline`. The reader goes back when the statement
+    /// ends; if the request goes first, its statement is stopped.
     async fn off_thread(
         self: &Arc<Self>,
-        reader: Option<Reader>,
         statement: &Statement,
         deadline: Option<Instant>,
     ) -> Result<RawRows, DbErr> {
-        let permit = Arc::clone(&self.off_thread)
-            .acquire_owned()
-            .await
-            .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))?;
-        let reader = match reader {
-            Some(reader) => reader,
-            None => self.take()?,
-        };
+        let permit = tokio::time::timeout(
+            self.acquire_timeout,
+            Arc::clone(&self.off_thread).acquire_owned(),
+        )
+        .await
+        .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))?
+        .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed))?;
+        let reader = self.take()?;
         reader
             .deadline
             .store(deadline.map_or(NO_DEADLINE, since_epoch), Ordering::Relaxed);
+        let mut stop = StopIfDropped(Some(Arc::clone(&reader.deadline)));
         let raw = Arc::clone(self);
         let sql = statement.sql.clone();
         let values = statement
             .values
             .as_ref()
             .map_or_else(Vec::new, |values| values.0.clone());
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let result = run(&reader.connection, &sql, &values);
             raw.give_back(reader);
             drop(permit);
             result
         })
-        .await
-        .map_err(|error| DbErr::Custom(format!("a read's thread failed: {error}")))?
-        .map_err(query_error)
+        .await;
+        stop.0 = None;
+        result
+            .map_err(|error| DbErr::Custom(format!("a read's thread failed: {error}")))?
+            .map_err(query_error)
     }
 
     /// Where the reads ran so far.
@@ -312,17 +376,21 @@ impl Raw {
         }
     }
 
-    /// How many readers are idle.
-    pub(super) fn idle(&self) -> usize {
-        self.idle.lock().map_or(0, |idle| idle.len())
+    /// Readers open, idle of them, and the most kept open.
+    pub(super) fn usage(&self) -> (usize, usize, usize) {
+        let idle = self.idle.lock().map_or(0, |idle| idle.len());
+        (self.open.load(Ordering::Relaxed), idle, self.keep)
     }
 
-    /// Closes the idle readers.
+    /// Closes the idle readers; those in use close when they are given back.
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.clear();
-        }
+        let idle = self
+            .idle
+            .lock()
+            .map(|mut idle| std::mem::take(&mut *idle))
+            .unwrap_or_default();
+        drop(idle);
     }
 }
 
@@ -480,6 +548,11 @@ fn regexp(context: &rusqlite::functions::Context<'_>) -> rusqlite::Result<Option
         ValueRef::Null => Ok(None),
         value => Ok(Some(regex.is_match(value.as_str()?))),
     }
+}
+
+/// Whether `error` is a lock not had (the busy handler gave up).
+fn locked(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Whether `error` is a statement stopped by the progress handler.

@@ -84,7 +84,8 @@ fn wrong(column: &dyn std::fmt::Display, error: &str) -> DbErr {
 }
 
 /// A type a column is read into, from either kind of row. From SQLite's cells it is read as
-/// sqlx reads it from the same cells.
+/// sqlx reads it from the same cells; a cell of another storage class than sqlx accepts is
+/// an error, as there.
 pub trait Decode: TryGetable + Sized {
     fn decode(cell: Cell<'_>) -> Result<Self, String>;
 }
@@ -102,10 +103,6 @@ impl Decode for i64 {
     fn decode(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Integer(value) => Ok(value),
-            Cell::Text(text) => text
-                .trim()
-                .parse()
-                .map_err(|_| unexpected("an integer", cell)),
             _ => Err(unexpected("an integer", cell)),
         }
     }
@@ -138,8 +135,6 @@ impl Decode for String {
     fn decode(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Text(text) => Ok(text.to_owned()),
-            Cell::Integer(value) => Ok(value.to_string()),
-            Cell::Real(value) => Ok(value.to_string()),
             _ => Err(unexpected("text", cell)),
         }
     }
@@ -187,7 +182,7 @@ fn unexpected(wanted: &str, cell: Cell<'_>) -> String {
         Cell::Null => "NULL",
         Cell::Integer(_) => "an integer",
         Cell::Real(_) => "a real number",
-        Cell::Text(_) => "text that does not read so",
+        Cell::Text(_) => "text",
         Cell::Blob(_) => "a blob",
     };
     format!("expected {wanted}, found {held}")
@@ -290,6 +285,8 @@ mod tests {
     fn cells_read_as_the_entities_types() {
         assert_eq!(i64::decode(Cell::Integer(7)), Ok(7));
         assert!(i64::decode(Cell::Null).is_err());
+        assert!(i64::decode(Cell::Text("7")).is_err());
+        assert!(String::decode(Cell::Integer(7)).is_err());
         assert_eq!(Option::<i64>::decode(Cell::Null), Ok(None));
         assert_eq!(i32::decode(Cell::Integer(1 << 40)).ok(), None);
         assert_eq!(bool::decode(Cell::Integer(1)), Ok(true));
