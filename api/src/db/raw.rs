@@ -49,7 +49,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The cells of every row a statement returned, in one buffer.
 pub struct RawRows {
-    names: Arc<[Box<str>]>,
+    names: Vec<Box<str>>,
     width: usize,
     cells: Vec<RawCell>,
     text: String,
@@ -407,7 +407,7 @@ fn run(connection: &Connection, sql: &str, values: &[Value]) -> rusqlite::Result
         statement.raw_bind_parameter(index + 1, Bind(value))?;
     }
     let width = statement.column_count();
-    let names: Arc<[Box<str>]> = statement
+    let names: Vec<Box<str>> = statement
         .column_names()
         .into_iter()
         .map(Box::from)

@@ -30,6 +30,11 @@ impl Rows {
         sea.into_iter().flatten().chain(raw.into_iter().flatten())
     }
 
+    /// The first row, if there is one.
+    pub fn first(&self) -> Option<Row<'_>> {
+        self.iter().next()
+    }
+
     /// How many rows there are.
     pub fn len(&self) -> usize {
         match self {

@@ -83,7 +83,7 @@ impl<E: Partial> Columns<E> {
     /// The first row of `select`, reading these columns.
     pub async fn one(self, db: &impl Read, select: Select<E>) -> Result<Option<E::Model>, DbErr> {
         let rows = db.read(&self.select(select).limit(1).into_query()).await?;
-        let first = rows.iter().next().map(|row| self.read(row)).transpose();
+        let first = rows.first().map(|row| self.read(row)).transpose();
         first
     }
 

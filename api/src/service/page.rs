@@ -383,7 +383,7 @@ pub async fn count<E: EntityTrait, C: Read>(db: &C, select: Select<E>) -> AppRes
         .expr_as(Expr::cust("COUNT(*)"), "count")
         .into_query();
     let rows = db.read(&query).await?;
-    let count: Option<i64> = rows.iter().next().map(|row| row.get(0)).transpose()?;
+    let count: Option<i64> = rows.first().map(|row| row.get(0)).transpose()?;
     Ok(count.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 

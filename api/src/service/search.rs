@@ -369,7 +369,7 @@ pub async fn count(db: &impl Read, terms: &Terms, scope: &Scope) -> AppResult<u6
             Alias::new("scoped"),
         );
     let rows = db.read(&query).await?;
-    let count: Option<i64> = rows.iter().next().map(|row| row.get(0)).transpose()?;
+    let count: Option<i64> = rows.first().map(|row| row.get(0)).transpose()?;
     Ok(count.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 

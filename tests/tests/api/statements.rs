@@ -336,120 +336,115 @@ fn a_statement_marked_plan_for_values_fails_as_any_other() {
 /// What runs through `Db` runs on connections of its own (the readers):
 /// they see at once what the pool commits, side by side, and tell each statement (a failed
 /// one as failed); a failure leaves them usable; they count in the pool's use and close with
-/// it. Over an in-memory SQLite database the handle is the pool alone.
+/// it. (Over an in-memory SQLite database the handle would be the pool alone.)
 #[test]
 fn reads_run_on_connections_of_their_own() {
-    for test_db in [
-        crate::helpers::TestDb::on_disk(),
-        crate::helpers::TestDb::new(),
-    ] {
-        let backend = test_db.db.get_database_backend();
-        let own_readers =
-            backend != sea_orm::DbBackend::Sqlite || !test_db.url.contains(":memory:");
-        let told = Arc::new(AtomicU64::new(0));
-        let failed = Arc::new(AtomicU64::new(0));
-        let (counter, failures) = (told.clone(), failed.clone());
-        test_db.run(async {
-            let pool = content_api::db::connect(&test_db.url).await.unwrap();
-            let db = Db::observed(
-                pool,
-                Arc::new(move |info| {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    if info.failed {
-                        failures.fetch_add(1, Ordering::SeqCst);
-                    }
-                }),
-            )
-            .with_own_readers(&test_db.url, None)
+    let test_db = crate::helpers::TestDb::new();
+    let backend = test_db.db.get_database_backend();
+    let own_readers = backend != sea_orm::DbBackend::Sqlite || !test_db.url.contains(":memory:");
+    let told = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let (counter, failures) = (told.clone(), failed.clone());
+    test_db.run(async {
+        let pool = content_api::db::connect(&test_db.url).await.unwrap();
+        let db = Db::observed(
+            pool,
+            Arc::new(move |info| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if info.failed {
+                    failures.fetch_add(1, Ordering::SeqCst);
+                }
+            }),
+        )
+        .with_own_readers(&test_db.url, None)
+        .unwrap();
+        // The pool's own connections: open, and the most allowed.
+        let pool = |db: &Db| match backend {
+            sea_orm::DbBackend::Sqlite => {
+                let pool = db.connection().get_sqlite_connection_pool();
+                (pool.size(), pool.options().get_max_connections())
+            }
+            _ => {
+                let pool = db.connection().get_postgres_connection_pool();
+                (pool.size(), pool.options().get_max_connections())
+            }
+        };
+        let (_, _, most) = db.pool_use().unwrap();
+        let single = pool(&db).1;
+        // On a SQLite file the raw readers (`db::raw`) count too: as many as run off the
+        // HTTP workers, and one per core's worker running a statement on its own thread.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let raw = match backend {
+            sea_orm::DbBackend::Sqlite if own_readers => single + u32::try_from(cores).unwrap(),
+            _ => 0,
+        };
+        assert_eq!(
+            most,
+            if own_readers {
+                2 * single + raw
+            } else {
+                single
+            }
+        );
+        let write = |sql: String| {
+            let pool = db.connection().clone();
+            async move { pool.execute_unprepared(&sql).await }
+        };
+        write("CREATE TABLE counted (n BIGINT)".to_owned())
+            .await
             .unwrap();
-            // The pool's own connections: open, and the most allowed.
-            let pool = |db: &Db| match backend {
-                sea_orm::DbBackend::Sqlite => {
-                    let pool = db.connection().get_sqlite_connection_pool();
-                    (pool.size(), pool.options().get_max_connections())
-                }
-                _ => {
-                    let pool = db.connection().get_postgres_connection_pool();
-                    (pool.size(), pool.options().get_max_connections())
-                }
-            };
-            let (_, _, most) = db.pool_use().unwrap();
-            let single = pool(&db).1;
-            // On a SQLite file the raw readers (`db::raw`) count too: as many as run off the
-            // HTTP workers, and one per core's worker running a statement on its own thread.
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let raw = match backend {
-                sea_orm::DbBackend::Sqlite if own_readers => single + u32::try_from(cores).unwrap(),
-                _ => 0,
-            };
-            assert_eq!(
-                most,
-                if own_readers {
-                    2 * single + raw
-                } else {
-                    single
-                }
-            );
-            let write = |sql: String| {
-                let pool = db.connection().clone();
-                async move { pool.execute_unprepared(&sql).await }
-            };
-            write("CREATE TABLE counted (n BIGINT)".to_owned())
+        for n in 1..=12i64 {
+            write(format!("INSERT INTO counted (n) VALUES ({n})"))
                 .await
                 .unwrap();
-            for n in 1..=12i64 {
-                write(format!("INSERT INTO counted (n) VALUES ({n})"))
-                    .await
-                    .unwrap();
-                let before = told.load(Ordering::SeqCst);
-                let mut reads = tokio::task::JoinSet::new();
-                for _ in 0..6 {
-                    let db = db.clone();
-                    reads.spawn(async move {
-                        number_of(&db, "SELECT MAX(n) AS n FROM counted".to_owned()).await
-                    });
-                }
-                for seen in reads.join_all().await {
-                    assert_eq!(seen, n, "a read missed a committed row");
-                }
-                assert_eq!(told.load(Ordering::SeqCst) - before, 6, "reads not told");
+            let before = told.load(Ordering::SeqCst);
+            let mut reads = tokio::task::JoinSet::new();
+            for _ in 0..6 {
+                let db = db.clone();
+                reads.spawn(async move {
+                    number_of(&db, "SELECT MAX(n) AS n FROM counted".to_owned()).await
+                });
             }
-            if own_readers {
-                let (open, _, _) = db.pool_use().unwrap();
-                let pool_open = pool(&db).0;
-                assert!(
-                    open > pool_open,
-                    "no reader was opened: {open} open, {pool_open} of the pool"
-                );
+            for seen in reads.join_all().await {
+                assert_eq!(seen, n, "a read missed a committed row");
             }
-            let (open_before, _, _) = db.pool_use().unwrap();
-            let broken = db
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    "SELECT n FROM no_such_table",
-                ))
-                .await;
-            assert!(matches!(broken, Err(DbErr::Query(_))), "{broken:?}");
-            assert_eq!(failed.load(Ordering::SeqCst), 1);
-            assert_eq!(
-                number_of(&db, "SELECT COUNT(*) AS n FROM counted".to_owned()).await,
-                12
-            );
-            // The reader that failed was taken again, not replaced.
-            assert_eq!(db.pool_use().unwrap().0, open_before);
-            db.clone().close().await.unwrap();
-            let closed = db
-                .query_all_raw(Statement::from_string(backend, "SELECT 1 AS n"))
-                .await;
+            assert_eq!(told.load(Ordering::SeqCst) - before, 6, "reads not told");
+        }
+        if own_readers {
+            let (open, _, _) = db.pool_use().unwrap();
+            let pool_open = pool(&db).0;
             assert!(
-                matches!(
-                    closed,
-                    Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
-                ),
-                "{closed:?}"
+                open > pool_open,
+                "no reader was opened: {open} open, {pool_open} of the pool"
             );
-        });
-    }
+        }
+        let (open_before, _, _) = db.pool_use().unwrap();
+        let broken = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT n FROM no_such_table",
+            ))
+            .await;
+        assert!(matches!(broken, Err(DbErr::Query(_))), "{broken:?}");
+        assert_eq!(failed.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            number_of(&db, "SELECT COUNT(*) AS n FROM counted".to_owned()).await,
+            12
+        );
+        // The reader that failed was taken again, not replaced.
+        assert_eq!(db.pool_use().unwrap().0, open_before);
+        db.clone().close().await.unwrap();
+        let closed = db
+            .query_all_raw(Statement::from_string(backend, "SELECT 1 AS n"))
+            .await;
+        assert!(
+            matches!(
+                closed,
+                Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+            ),
+            "{closed:?}"
+        );
+    });
 }
 
 /// A read dropped unfinished (its request cancelled) leaves its statement running, under
